@@ -1,0 +1,53 @@
+"""On-premises sites into IR: a LAN segment, hosts on it, and the site router.
+
+The router's routes name the VPN connection or DX gateway they use as the outgoing
+interface; the AWS provider creates those interfaces when it builds the tunnels.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Network
+
+from ...ir import build
+from ...ir.model import LinkKind, Network, Node, NodeKind
+from .model import Site
+
+
+def compile_sites(sites: dict[str, Site], net: Network) -> None:
+    for site_name, site in sites.items():
+        lan = IPv4Network(site.network)
+        router = net.add_node(Node(site.router.name, NodeKind.ROUTER, "onprem", "site-router",
+                                   provenance=site.router.provenance(
+                                       f"router of site {site_name}"),
+                                   origin_table="main", accepts=True,
+                                   attrs={"site": site_name}))
+        build.add_iface(router, "lan", "main", [(IPv4Address(site.router.ip), lan)],
+                        site.provenance(f"site {site_name} network", "network"))
+        for i, loop in enumerate(site.router.loopbacks):
+            build.add_iface(router, f"lo{i}", "main",
+                            [(IPv4Address(loop), IPv4Network(loop))],
+                            site.router.provenance("loopback", "loopbacks", i))
+        main = build.table(router, "main")
+        main.routes.append(build.forward(lan, "lan", site.provenance(
+            f"connected network of site {site_name}", "network"), kind="connected"))
+        for i, r in enumerate(site.router.routes):
+            main.routes.append(build.forward(
+                IPv4Network(r.destination), r.via,
+                r.provenance(f"static route {r.destination} via {r.via}"),
+                target=r.via))
+
+        ends = [(router.id, "lan")]
+        for i, h in enumerate(site.hosts):
+            host = net.add_node(Node(h.name, NodeKind.HOST, "onprem", "host",
+                                     provenance=h.provenance(f"host {h.name}"),
+                                     origin_table="main", accepts=True,
+                                     attrs={"site": site_name}))
+            build.add_iface(host, "eth0", "main", [(IPv4Address(h.ip), lan)], host.provenance)
+            t = build.table(host, "main")
+            t.routes.append(build.forward(lan, "eth0", host.provenance, kind="connected"))
+            t.routes.append(build.forward(IPv4Network("0.0.0.0/0"), "eth0", host.provenance,
+                                          next_hop=IPv4Address(site.router.ip),
+                                          target=site.router.name))
+            ends.append((host.id, "eth0"))
+        net.connect(f"lan:{site_name}", LinkKind.SEGMENT, ends,
+                    site.provenance(f"site {site_name} LAN", "network"))

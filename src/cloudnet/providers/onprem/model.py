@@ -1,0 +1,31 @@
+"""On-premises sites: networks, hosts and one router with static routes."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ...model.base import ModelObject
+
+
+class SiteRoute(ModelObject):
+    destination: str
+    via: str  # a VPN connection or Direct Connect gateway name
+
+
+class Router(ModelObject):
+    name: str
+    ip: str  # its address on the site network (the hosts' default gateway)
+    routes: list[SiteRoute] = Field(default_factory=list)
+    loopbacks: list[str] = Field(default_factory=list)  # extra addresses the router answers on
+
+
+class Host(ModelObject):
+    name: str
+    ip: str
+
+
+class Site(ModelObject):
+    network: str  # the site LAN, e.g. 192.168.10.0/24
+    networks: list[str] = Field(default_factory=list)  # further prefixes the site owns
+    router: Router
+    hosts: list[Host] = Field(default_factory=list)
