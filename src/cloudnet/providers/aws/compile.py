@@ -33,7 +33,7 @@ EDGE = "edge"
 PREF = {
     "local": (0,),
     "static": (1, 0),
-    "local (subnet)": (1, 1),  # the local route, expanded per subnet; a subnet route may override
+    "local/subnet": (1, 1),  # the local route, expanded per subnet; a subnet route may override
     "prefix-list": (2,),
     "propagated (Direct Connect)": (3, 0),
     "propagated (VPN static)": (3, 1),
@@ -87,8 +87,8 @@ class _Compiler:
                 preference=PREF["local"], target="local"))
         for i, s in enumerate(vpc.subnets):
             edge.routes.append(build.forward(IPv4Network(s.cidr), s.name, s.provenance(
-                f"local route {s.cidr} (subnet {s.name})"), kind="local (subnet)",
-                preference=PREF["local (subnet)"], target=s.name))
+                f"local route {s.cidr} (subnet {s.name})"), kind="local/subnet",
+                preference=PREF["local/subnet"], target=s.name))
             self.subnet(name, vpc, s)
         for inst in vpc.instances:
             self.instance(name, vpc, inst)
@@ -319,16 +319,24 @@ class _Compiler:
     def vgw_vpn(self, conn) -> None:
         prov = conn.provenance(f"site-to-site VPN {conn.name}")
         kind = f"propagated (VPN {'BGP' if conn.routing == 'bgp' else 'static'})"
-        gw = self.net.nodes[conn.gateway]
-        main = gw.tables["main"]
+        main = self.net.nodes[conn.gateway].tables["main"]
         for j, p in enumerate(conn.static_routes):
-            main.routes.append(build.forward(IPv4Network(p), conn.name, conn.provenance(
-                f"VPN {conn.name} route {p}", "static_routes", j), kind=kind,
-                preference=PREF[kind], target=conn.customer_gateway))
+            main.routes.append(self._vpn_route(conn, IPv4Network(p), conn.name, conn.provenance(
+                f"VPN {conn.name} route {p}", "static_routes", j), kind, PREF[kind]))
         self._tunnel(conn.gateway, conn.name, conn, prov, "main")
 
+    def _vpn_route(self, conn, prefix, iface, prov, kind, pref) -> Route:
+        if conn.customer_gateway not in self.ix.site_routers:
+            # The customer side is not modelled: traffic leaves the network through the tunnel.
+            return build.exit_route(prefix, iface, prov, target=conn.customer_gateway)
+        return build.forward(prefix, iface, prov, kind=kind, preference=pref,
+                             target=conn.customer_gateway)
+
     def _tunnel(self, gw: str, gw_iface: str, conn, prov: Provenance, table: str) -> None:
-        router = self.ix.site_routers[conn.customer_gateway]
+        router = self.ix.site_routers.get(conn.customer_gateway)
+        if router is None:
+            build.add_iface(self.net.nodes[gw], gw_iface, table, provenance=prov)
+            return
         build.p2p(self.net, (gw, gw_iface), (router, conn.name), prov, a_table=table,
                   b_table="main")
         self.net.links[f"{gw}:{gw_iface}--{router}:{conn.name}"].bandwidth_mbps = 1250
@@ -398,11 +406,13 @@ class _Compiler:
                 [tgw.default_route_table] if tgw.default_route_table else [])
             for tname in propagate:
                 for prefix in prefixes:
-                    node.tables[tname].routes.append(build.forward(
-                        prefix, iface, att.provenance(
-                            f"{prefix} propagated from attachment {att.name} into {tname}",
-                            "propagate"), kind=kind, preference=TGW_PREF[kind],
-                        target=att.name))
+                    rp = att.provenance(f"{prefix} propagated from attachment {att.name} into "
+                                        f"{tname}", "propagate")
+                    route = self._vpn_route(self.ix.vpns[att.vpn], prefix, iface, rp, kind,
+                                            TGW_PREF[kind]) if att.vpn else build.forward(
+                        prefix, iface, rp, kind=kind, preference=TGW_PREF[kind],
+                        target=att.name)
+                    node.tables[tname].routes.append(route)
 
     # ---- the public edge ---------------------------------------------------------------
 

@@ -125,8 +125,10 @@ def network_acl(ix: AwsIndex, vpc: str, name: str | None) -> tuple[Filter, Filte
 
 def source_check(iface: str, ip: str, prov: Provenance) -> Filter:
     """AWS source/destination check: an instance sends only from its own address."""
+    own = Provenance(f"source/destination check of {iface}: {ip} is its own address",
+                     prov.source, prov.line, prov.path)
     return Filter(f"source-check:{iface}:{ip}", FilterMode.FIRST_MATCH, False, Action.DENY,
-                  [Rule(Action.ALLOW, Match(src=(IPv4Network(f"{ip}/32"),)), prov,
+                  [Rule(Action.ALLOW, Match(src=(IPv4Network(f"{ip}/32"),)), own,
                         "own address")], prov,
                   Provenance(f"source/destination check of {iface}: not its own address"))
 

@@ -1,0 +1,57 @@
+"""Where a flow starts and which address it is sent to, from the names users type."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address
+
+from ..ir.model import Network, NodeKind
+from .fabric import Fabric
+
+
+class EndpointError(ValueError):
+    """A name or address on the command line that the topology does not have."""
+
+
+def node_for(net: Network, name: str) -> str:
+    node = net.resolve(name)
+    if node is None:
+        from ..diagnostics import did_you_mean
+        raise EndpointError(f"no node named '{name}'{did_you_mean(name, net.nodes)}")
+    return node
+
+
+def source_address(net: Network, node_id: str) -> IPv4Address:
+    node = net.nodes[node_id]
+    if "source" in node.attrs:
+        return IPv4Address(node.attrs["source"])
+    addrs = node.addresses()
+    if not addrs:
+        raise EndpointError(f"{node_id} has no address to send from; give --src")
+    return addrs[0]
+
+
+def destination_address(net: Network, dst: str, src_node: str) -> IPv4Address:
+    """An address as given, or a node's address as seen from the source: its public
+    address from outside the clouds, its private address from inside."""
+    try:
+        return IPv4Address(dst)
+    except ValueError:
+        pass
+    node = net.nodes[node_for(net, dst)]
+    addrs = node.addresses()
+    if not addrs:
+        raise EndpointError(f"{node.id} has no address")
+    fab = Fabric.of(net)
+    if net.nodes[src_node].kind is NodeKind.EXTERNAL or net.nodes[src_node].provider == "internet":
+        for a in addrs:
+            if a in fab.public:
+                return fab.public[a]
+    return addrs[0]
+
+
+def endpoints(net: Network) -> list[str]:
+    """Nodes that send and receive traffic: hosts, plus the internet itself."""
+    out = [n.id for n in net.nodes.values() if n.kind is NodeKind.HOST]
+    if "internet" in net.nodes and not any(net.nodes[n].provider == "internet" for n in out):
+        out.append("internet")
+    return out

@@ -1,0 +1,109 @@
+"""The cloudnet command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from .analysis.endpoints import EndpointError, destination_address, node_for, source_address
+from .analysis.packet import make_packet, parse_proto
+from .analysis.reach import matrix, parse_services
+from .analysis.trace import Tracer
+from .diagnostics import Diagnostic, InputError
+from .loader import load_network
+from .render import print_matrix, print_trace
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Model, explain and verify multi-cloud networks.")
+out = Console()
+err = Console(stderr=True)
+
+TopologyArg = typer.Argument(..., help="topology YAML file or AWS snapshot folder")
+
+
+def _warn(diags: list[Diagnostic]) -> None:
+    for d in diags:
+        err.print(f"[yellow]{d}[/]", highlight=False)
+
+
+def _fail(message: str) -> None:
+    err.print(f"[red]error:[/] {message}", highlight=False)
+    raise typer.Exit(2)
+
+
+@app.command()
+def validate(topology: Path = TopologyArg) -> None:
+    """Check a topology: every problem at once, each with file, line and field."""
+    net, warnings = load_network(topology)
+    _warn(warnings)
+    hosts = sum(1 for n in net.nodes.values() if n.kind.value == "host")
+    out.print(f"[green]ok[/]: {topology}: {len(net.nodes)} nodes ({hosts} hosts), "
+              f"{len(net.links)} links, {len(net.filters)} filters")
+
+
+@app.command()
+def trace(topology: Path = TopologyArg,
+          src_node: str = typer.Option(..., "--from", help="instance, gateway, host or internet"),
+          dst: str = typer.Option(..., "--to", help="an IP address or a node"),
+          src: Optional[str] = typer.Option(None, "--src", help="source IP (default: the node's)"),
+          proto: str = typer.Option("tcp", "--proto", help="tcp, udp, icmp, any or a number"),
+          dport: Optional[int] = typer.Option(None, "--dport"),
+          sport: Optional[int] = typer.Option(None, "--sport"),
+          as_json: bool = typer.Option(False, "--json")) -> None:
+    """Follow one packet hop by hop, then its reply, naming what decided each step."""
+    net, warnings = load_network(topology)
+    _warn(warnings)
+    try:
+        start = node_for(net, src_node)
+        from ipaddress import IPv4Address
+        src_ip = IPv4Address(src) if src else source_address(net, start)
+        dst_ip = destination_address(net, dst, start)
+        pkt = make_packet(src_ip, dst_ip, parse_proto(proto), dport, sport)
+    except (EndpointError, ValueError) as exc:
+        _fail(str(exc))
+    result = Tracer(net).trace(start, pkt)
+    if as_json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        print_trace(out, result)
+
+
+@app.command()
+def reach(topology: Path = TopologyArg,
+          ports: Optional[str] = typer.Option(
+              None, "--ports", help="services: 22,443,udp/53,icmp (default icmp,22,80,443)"),
+          as_json: bool = typer.Option(False, "--json")) -> None:
+    """Reachability matrix of every endpoint pair, computed by the tracer."""
+    net, warnings = load_network(topology)
+    _warn(warnings)
+    try:
+        services = parse_services(ports)
+    except ValueError as exc:
+        _fail(str(exc))
+    cells = matrix(net, services)
+    if as_json:
+        print(json.dumps({"services": services, "pairs": [
+            {"from": c.src, "to": c.dst, "verdicts": c.verdicts} for c in cells]}, indent=2))
+    else:
+        print_matrix(out, cells, services)
+
+
+def main() -> None:
+    try:
+        app()
+    except InputError as exc:
+        for d in exc.diagnostics:
+            (err.print(f"[red]{d}[/]", highlight=False) if d.severity == "error"
+             else err.print(f"[yellow]{d}[/]", highlight=False))
+        n = sum(d.severity == "error" for d in exc.diagnostics)
+        err.print(f"{n} error(s)", highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""From a path (topology YAML or AWS describe snapshot folder) to a validated model and its IR."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from . import yamlsource
+from .diagnostics import Diagnostic, InputError
+from .ir.model import Network
+from .model.base import place_tree
+from .model.errors import pydantic_diagnostics
+from .model.topology import Topology
+from .model.validate import validate_topology
+from .providers.aws import snapshot
+from .providers.aws.compile import compile_aws
+from .providers.internet import compile_internet
+from .providers.onprem.compile import compile_sites
+
+
+def load_model(path: str | Path) -> tuple[Topology, list[Diagnostic]]:
+    """The topology and its warnings; InputError with every problem if it is not valid."""
+    p = Path(path)
+    if p.is_dir():
+        if not snapshot.is_snapshot(p):
+            raise InputError([Diagnostic(str(p), None, "", "a folder must be an AWS snapshot "
+                                         "holding aws_configs/*.json")])
+        aws, warnings = snapshot.load_snapshot(p)
+        topo = Topology(name=p.name, aws=aws)
+    else:
+        data, source = yamlsource.load(p)
+        if not isinstance(data, dict):
+            raise InputError([Diagnostic(str(p), 1, "", "the topology must be a mapping "
+                                         "(name:, aws:, onprem:, internet:)")])
+        try:
+            topo = Topology.model_validate(data)
+        except ValidationError as err:
+            raise InputError(pydantic_diagnostics(err, source, data, Topology)) from None
+        place_tree(topo, source)
+        warnings = []
+    diagnostics = warnings + validate_topology(topo)
+    if any(d.severity == "error" for d in diagnostics):
+        raise InputError(diagnostics)
+    return topo, diagnostics
+
+
+def compile_topology(topo: Topology) -> Network:
+    net = Network(topo.name)
+    compile_internet(topo.internet, net)
+    compile_sites(topo.onprem, net)
+    routers = {s.router.name: s.router.name for s in topo.onprem.values()}
+    routers.update({name: s.router.name for name, s in topo.onprem.items()})
+    if topo.aws is not None:
+        compile_aws(topo.aws, net, routers)
+    return net
+
+
+def load_network(path: str | Path) -> tuple[Network, list[Diagnostic]]:
+    topo, warnings = load_model(path)
+    return compile_topology(topo), warnings
