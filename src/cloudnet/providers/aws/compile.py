@@ -54,6 +54,7 @@ class _Compiler:
         self.ix = AwsIndex(aws, site_routers)
         # (public address, private address, VPC, provenance) for the internet gateways' 1:1 NAT
         self.public: list[tuple[IPv4Address, IPv4Address, str, Provenance]] = []
+        self.sg_cache: dict[tuple[str, tuple[str, ...]], tuple[str, str]] = {}
 
     def run(self) -> None:
         for name, vpc in self.aws.vpcs.items():
@@ -147,10 +148,10 @@ class _Compiler:
             cidr = IPv4Network(self.ix.subnets[subnet][1].cidr)
             prov = obj.provenance(f"network interface {ifname} of {inst.name}")
             iface = build.add_iface(node, ifname, "main", [(IPv4Address(ip), cidr)], prov)
-            fin, fout = filters.security_groups(self.ix, vpc_name, groups, obj)
-            iface.in_filters.append(self.net.add_filter(fin))
+            fin, fout = self.sg_filters(vpc_name, groups)
+            iface.in_filters.append(fin)
             iface.out_filters.append(self.net.add_filter(filters.source_check(ifname, ip, prov)))
-            iface.out_filters.append(self.net.add_filter(fout))
+            iface.out_filters.append(fout)
             self._join_segment(subnet, node.id, ifname)
             main.routes.append(build.forward(cidr, ifname, prov, kind="connected"))
             if n == 0:
@@ -161,6 +162,14 @@ class _Compiler:
                 self.public.append((IPv4Address(public), IPv4Address(ip), vpc_name,
                                     obj.provenance(f"public IP {public} of {inst.name}",
                                                    "public_ip")))
+
+    def sg_filters(self, vpc_name: str, groups: list[str]) -> tuple[str, str]:
+        """Filter ids for a set of groups; instances sharing a set share the filters."""
+        key = (vpc_name, tuple(sorted(groups)))
+        if key not in self.sg_cache:
+            fin, fout = filters.security_groups(self.ix, vpc_name, groups)
+            self.sg_cache[key] = (self.net.add_filter(fin), self.net.add_filter(fout))
+        return self.sg_cache[key]
 
     def igw(self, vpc_name: str, vpc: Vpc) -> None:
         name = vpc.internet_gateway
@@ -346,11 +355,17 @@ class _Compiler:
         node = self.net.add_node(Node(dx.name, NodeKind.GATEWAY, "aws", "dxgw", provenance=prov,
                                       origin_table="main"))
         main = build.table(node, "main")
+        router = self.ix.site_routers.get(dx.site_router or "")
         for j, p in enumerate(dx.onprem_prefixes):
-            main.routes.append(build.forward(IPv4Network(p), "site", dx.provenance(
-                f"prefix {p} learned from the site over Direct Connect", "onprem_prefixes", j),
-                kind="bgp", target=dx.site_router))
-        build.p2p(self.net, (dx.name, "site"), (dx.site_router, dx.name), prov,
+            rp = dx.provenance(f"prefix {p} learned from the site over Direct Connect",
+                               "onprem_prefixes", j)
+            main.routes.append(build.forward(IPv4Network(p), "site", rp, kind="bgp",
+                                             target=router) if router else
+                               build.exit_route(IPv4Network(p), "site", rp, target="site"))
+        if router is None:  # the site is not modelled: traffic leaves the model at the VIF
+            build.add_iface(node, "site", "main", provenance=prov)
+            return
+        build.p2p(self.net, (dx.name, "site"), (router, dx.name), prov,
                   a_table="main", b_table="main")
 
     def transit_gateway(self, tgw) -> None:

@@ -50,7 +50,7 @@ def _peers(ix: AwsIndex, vpc: str, rule: SgRule) -> tuple[tuple[IPv4Network, ...
     return (() if nets == (ALL,) else nets), ", ".join(str(n) for n in nets)
 
 
-def security_groups(ix: AwsIndex, vpc: str, groups: list[str], owner) -> tuple[Filter, Filter]:
+def security_groups(ix: AwsIndex, vpc: str, groups: list[str]) -> tuple[Filter, Filter]:
     """The union of the groups' rules, stateful, per direction (AWS: allow-only)."""
     keys = [ix.sg_key(vpc, g) for g in (groups or [DEFAULT])]
     keys = [k for k in keys if k]

@@ -175,10 +175,19 @@ class TransitGateway(ModelObject):
     default_route_table: str | None = "default"  # None: no default association/propagation
 
 
+class CustomerGateway(ModelObject):
+    """AWS's record of a VPN's far end, for a site the topology does not model."""
+
+    name: str
+    ip: str | None = None
+    asn: int | None = None
+
+
 class VpnConnection(ModelObject):
     name: str
     gateway: str  # a virtual private gateway or a transit gateway
-    customer_gateway: str  # an on-premises site's router
+    # An on-premises site's router, or a customer gateway beyond the model (traffic exits there).
+    customer_gateway: str
     routing: Literal["static", "bgp"] = "static"
     # On-premises prefixes: configured (static) or, for BGP, what the site announces.
     static_routes: list[str] = Field(default_factory=list)
@@ -188,7 +197,7 @@ class DirectConnectGateway(ModelObject):
     """A DX gateway with a transit VIF to a site router; AWS advertises `allowed_prefixes`."""
 
     name: str
-    site_router: str
+    site_router: str | None = None  # None: the far end is not modelled (traffic exits there)
     allowed_prefixes: list[str] = Field(default_factory=list)
     onprem_prefixes: list[str] = Field(default_factory=list)  # what the site announces
 
@@ -201,6 +210,7 @@ class Aws(ModelObject):
     peerings: list[Peering] = Field(default_factory=list)
     transit_gateways: list[TransitGateway] = Field(default_factory=list)
     vpn_connections: list[VpnConnection] = Field(default_factory=list)
+    customer_gateways: list[CustomerGateway] = Field(default_factory=list)
     direct_connect_gateways: list[DirectConnectGateway] = Field(default_factory=list)
     # Public address space AWS owns beyond what resources use (unassociated Elastic IPs,
     # regional EC2 ranges): the internet routes it to AWS, whose edge drops it.
