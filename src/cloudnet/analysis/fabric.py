@@ -14,7 +14,7 @@ class Fabric:
         self.net = net
         self.peer: dict[End, End] = {}
         self.segment: dict[str, dict[IPv4Address, End]] = {}
-        self.local: dict[str, set[IPv4Address]] = {}
+        self.local: dict[tuple[str, str], set[IPv4Address]] = {}  # (node, vrf) -> addresses
         self.owner: dict[IPv4Address, str] = {}
         self.public: dict[IPv4Address, IPv4Address] = {}  # private -> public (static NAT)
         for link in net.links.values():
@@ -29,10 +29,11 @@ class Fabric:
                         owners[addr] = (node_id, iface)
                 self.segment[link.id] = owners
         for node in net.nodes.values():
-            addrs = set(node.addresses())
-            self.local[node.id] = addrs
-            for a in addrs:
-                self.owner.setdefault(a, node.id)
+            for iface in node.interfaces.values():
+                addrs = self.local.setdefault((node.id, iface.vrf), set())
+                for a, _ in iface.addresses:
+                    addrs.add(a)
+                    self.owner.setdefault(a, node.id)
             for rule in node.nat:
                 if rule.kind is NatKind.STATIC and rule.inside is not None:
                     self.public[rule.inside] = rule.outside

@@ -214,7 +214,7 @@ class Tracer:
 
             pkt = self._destination_nat(node, in_iface, pkt, translated, hop)
 
-            if pkt.dst in self.fab.local[node_id]:
+            if pkt.dst in self.fab.local.get((node_id, iface.vrf if iface else ""), ()):
                 if node.accepts:
                     hop.steps.append(Step("deliver", "accept", f"delivered to {node_id}"))
                     ct.record(node_id, at_ingress, pkt)

@@ -169,6 +169,9 @@ class Interface:
     addresses: list[tuple[IPv4Address, IPv4Network]] = field(default_factory=list)
     link: str = ""
     table: str = ""  # route table for packets arriving here (policy routing)
+    # Routing domain: a packet is for the node only if its destination is an address of an
+    # interface in the domain it arrived in (a VPN gateway's public side is its own domain).
+    vrf: str = ""
     in_filters: list[str] = field(default_factory=list)  # each must accept
     out_filters: list[str] = field(default_factory=list)
     provenance: Provenance = BUILTIN

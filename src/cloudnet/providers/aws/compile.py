@@ -55,6 +55,8 @@ class _Compiler:
         # (public address, private address, VPC, provenance) for the internet gateways' 1:1 NAT
         self.public: list[tuple[IPv4Address, IPv4Address, str, Provenance]] = []
         self.sg_cache: dict[tuple[str, tuple[str, ...]], tuple[str, str]] = {}
+        # VPN gateways' public tunnel endpoints: (gateway node, address, provenance)
+        self.endpoints: list[tuple[str, IPv4Address, Provenance]] = []
 
     def run(self) -> None:
         for name, vpc in self.aws.vpcs.items():
@@ -342,6 +344,9 @@ class _Compiler:
                              target=conn.customer_gateway)
 
     def _tunnel(self, gw: str, gw_iface: str, conn, prov: Provenance, table: str) -> None:
+        for j, ip in enumerate(conn.outside_ips):
+            self.endpoints.append((gw, IPv4Address(ip), conn.provenance(
+                f"tunnel endpoint {ip} of VPN {conn.name}", "outside_ips", j)))
         router = self.ix.site_routers.get(conn.customer_gateway)
         if router is None:
             build.add_iface(self.net.nodes[gw], gw_iface, table, provenance=prov)
@@ -432,7 +437,7 @@ class _Compiler:
     # ---- the public edge ---------------------------------------------------------------
 
     def backbone(self) -> None:
-        if not self.public and not self.aws.public_ranges and not self.ix.igws:
+        if not (self.public or self.aws.public_ranges or self.ix.igws or self.endpoints):
             return
         prov = Provenance("the AWS public network (built in)")
         node = self.net.add_node(Node(BACKBONE, NodeKind.ROUTER, "aws", "backbone",
@@ -450,6 +455,16 @@ class _Compiler:
                                      "public_ranges", j)
             main.routes.append(build.drop(p, rp, kind="unassigned AWS address"))
             inet.announce(self.net, p, "aws", rp, BACKBONE)
+        for gw, ip, ep in self.endpoints:
+            node = self.net.nodes[gw]
+            if "backbone" not in node.interfaces:
+                build.p2p(self.net, (BACKBONE, gw), (gw, "backbone"), prov, b_table="outside")
+                node.interfaces["backbone"].vrf = "outside"  # the tunnels' public side
+                node.accepts = True  # it terminates the tunnels
+            node.interfaces["backbone"].addresses.append((ip, IPv4Network(f"{ip}/32")))
+            host = IPv4Network(f"{ip}/32")
+            main.routes.append(build.forward(host, gw, ep, kind="VPN endpoint", target=gw))
+            inet.announce(self.net, host, "aws", ep, BACKBONE)
         allowed: dict[str, list[IPv4Network]] = defaultdict(list)
         for public, private, vpc_name, pp in self.public:
             igw = self.ix.igws.get(vpc_name)

@@ -189,6 +189,7 @@ class VpnConnection(ModelObject):
     # An on-premises site's router, or a customer gateway beyond the model (traffic exits there).
     customer_gateway: str
     routing: Literal["static", "bgp"] = "static"
+    outside_ips: list[str] = Field(default_factory=list)  # AWS's public tunnel endpoints
     # On-premises prefixes: configured (static) or, for BGP, what the site announces.
     static_routes: list[str] = Field(default_factory=list)
 

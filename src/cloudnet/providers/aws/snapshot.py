@@ -656,8 +656,13 @@ class _Importer:
             static = bool(self.get(self.obj(at, "Options"), "StaticRoutesOnly", bool))
             routes = [c for r in self.items(at, "Routes") if self.get(r, "State") not in GONE
                       and (c := self.cidr(r, "DestinationCidrBlock"))]
+            # The tunnels' AWS endpoints: telemetry has them, newer outputs the tunnel options.
+            outside = [ip for t in self.items(at, "VgwTelemetry") +
+                       self.items(self.obj(at, "Options"), "TunnelOptions")
+                       if (ip := self.get(t, "OutsideIpAddress"))]
             conn = self.make(VpnConnection, at, name=vid, gateway=gw, customer_gateway=cgw,
-                             routing="static" if static else "bgp", static_routes=routes)
+                             routing="static" if static else "bgp", static_routes=routes,
+                             outside_ips=list(dict.fromkeys(outside)))
             if not conn:
                 continue
             self.vpns[vid] = conn
