@@ -20,8 +20,8 @@ from .render import print_matrix, print_trace
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Model, explain and verify multi-cloud networks.")
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)  # one diagnostic per line, whatever the width
 
 TopologyArg = typer.Argument(..., help="topology YAML file or AWS snapshot folder")
 
@@ -76,13 +76,14 @@ def trace(topology: Path = TopologyArg,
 @app.command()
 def reach(topology: Path = TopologyArg,
           ports: Optional[str] = typer.Option(
-              None, "--ports", help="services: 22,443,udp/53,icmp (default icmp,22,80,443)"),
+              None, "--ports", help="services: 22,443,udp/53,icmp (default: icmp, 22, 80, 443 "
+                                    "and the ports the topology's rules name)"),
           as_json: bool = typer.Option(False, "--json")) -> None:
     """Reachability matrix of every endpoint pair, computed by the tracer."""
     net, warnings = load_network(topology)
     _warn(warnings)
     try:
-        services = parse_services(ports)
+        services = parse_services(ports, net)
     except ValueError as exc:
         _fail(str(exc))
     cells = matrix(net, services)

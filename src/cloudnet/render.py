@@ -34,26 +34,32 @@ def print_trace(console: Console, t: Trace, title: str = "Forward") -> None:
         print_trace(console, t.reply, "Return")
 
 
+CODES = {"DENIED_IN": "in", "DENIED_OUT": "out", "NO_ROUTE": "route", "NULL_ROUTED": "null",
+         "NEIGHBOR_UNREACHABLE": "host", "EXITS_NETWORK": "exit", "LOOP": "loop"}
+LEGEND = ("yes: works both ways   in/out: denied by an inbound/outbound filter   route: no route"
+          "   null: null-routed   host: no such host   exit: leaves the network   loop   "
+          "r-…: the reply fails so")
+
+
 def print_matrix(console: Console, cells: list[Cell], services: list[str]) -> None:
-    table = Table(title="Reachability (service works when the reply returns too)")
+    table = Table(title="Reachability: does the service work, reply included?")
     table.add_column("from")
     table.add_column("to")
     for s in services:
         table.add_column(s, justify="center")
     for c in cells:
-        row = []
-        for s in services:
-            v = c.verdicts[s]
-            row.append("[green]yes[/]" if v == "ACCEPTED" else f"[red]{_short(v)}[/]")
-        table.add_row(c.src, c.dst, *row)
+        table.add_row(c.src, c.dst, *(_cell(c.verdicts[s]) for s in services))
     console.print(table)
+    console.print(f"[dim]{LEGEND}[/]")
+
+
+def _cell(verdict: str) -> str:
+    if verdict == "ACCEPTED":
+        return "[green]yes[/]"
+    reply = verdict.startswith("REPLY_")
+    code = CODES.get(verdict.removeprefix("REPLY_"), verdict.lower())
+    return f"[red]{'r-' if reply else ''}{code}[/]"
 
 
 def _where(p) -> str:
     return f"{p.source}:{p.line}" if p.source and p.line else p.source
-
-
-def _short(v: str) -> str:
-    return {"DENIED_IN": "denied in", "DENIED_OUT": "denied out", "NO_ROUTE": "no route",
-            "NULL_ROUTED": "null", "NEIGHBOR_UNREACHABLE": "no host",
-            "EXITS_NETWORK": "exits", "LOOP": "loop"}.get(v, v.lower().replace("_", " "))

@@ -50,8 +50,11 @@ def destination_address(net: Network, dst: str, src_node: str) -> IPv4Address:
 
 
 def endpoints(net: Network) -> list[str]:
-    """Nodes that send and receive traffic: hosts, plus the internet itself."""
+    """Nodes that send and receive traffic: hosts, plus the internet itself when the
+    topology names no internet host but has something the internet can reach."""
     out = [n.id for n in net.nodes.values() if n.kind is NodeKind.HOST]
-    if "internet" in net.nodes and not any(net.nodes[n].provider == "internet" for n in out):
+    reachable = any(r.kind == "announced" for t in net.nodes["internet"].tables.values()
+                    for r in t.routes) if "internet" in net.nodes else False
+    if reachable and not any(net.nodes[n].provider == "internet" for n in out):
         out.append("internet")
     return out

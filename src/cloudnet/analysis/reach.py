@@ -10,12 +10,27 @@ from .packet import make_packet
 from .trace import Disposition, Tracer
 
 DEFAULT_SERVICES = ["icmp", "tcp/22", "tcp/80", "tcp/443"]
+MAX_MENTIONED = 8
 
 
-def parse_services(text: str | None) -> list[str]:
+def mentioned_services(net: Network) -> list[str]:
+    """The common services plus single TCP/UDP ports the topology's filter rules name."""
+    found: list[str] = []
+    for flt in net.filters.values():
+        for rule in flt.rules:
+            m = rule.match
+            for port in m.dst_ports:
+                if port.lo == port.hi and len(m.protocols) == 1 and m.protocols[0] in (6, 17):
+                    svc = f"{'tcp' if m.protocols[0] == 6 else 'udp'}/{port.lo}"
+                    if svc not in found and svc not in DEFAULT_SERVICES:
+                        found.append(svc)
+    return DEFAULT_SERVICES + sorted(found, key=lambda s: (s[:3], int(s[4:])))[:MAX_MENTIONED]
+
+
+def parse_services(text: str | None, net: Network | None = None) -> list[str]:
     """'22,80,udp/53,icmp' -> ['tcp/22', 'tcp/80', 'udp/53', 'icmp']."""
     if not text:
-        return list(DEFAULT_SERVICES)
+        return mentioned_services(net) if net is not None else list(DEFAULT_SERVICES)
     out = []
     for part in text.split(","):
         part = part.strip().lower()

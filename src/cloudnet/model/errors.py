@@ -11,32 +11,31 @@ from pydantic import BaseModel, ValidationError
 from ..diagnostics import Diagnostic, Path, SourceMap, did_you_mean, format_path
 
 
-def _unwrap(tp: Any) -> Any:
-    """The model class behind Optional[...], list[...] or dict[str, ...], if any."""
-    while True:
-        origin = typing.get_origin(tp)
-        if origin in (typing.Union, types.UnionType):
-            models = [a for a in typing.get_args(tp) if a is not type(None)]
-            tp = models[0] if len(models) == 1 else next(
-                (a for a in models if isinstance(a, type) and issubclass(a, BaseModel)), tp)
-            if typing.get_origin(tp) in (typing.Union, types.UnionType):
-                return tp
-            continue
-        if origin in (list, dict):
-            tp = typing.get_args(tp)[-1]
-            continue
-        return tp
+def _strip_optional(tp: Any) -> Any:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        models = [a for a in args if typing.get_origin(a) in (list, dict) or
+                  (isinstance(a, type) and issubclass(a, BaseModel))]
+        return models[0] if len(models) == 1 else (args[0] if len(args) == 1 else tp)
+    return tp
 
 
 def _fields_at(root: type[BaseModel], path: Path) -> list[str]:
+    """The keys allowed at `path`, following model fields, list items and dict values."""
     tp: Any = root
     for part in path:
-        if isinstance(part, str) and isinstance(tp, type) and issubclass(tp, BaseModel):
-            field = tp.model_fields.get(part)
+        tp = _strip_optional(tp)
+        origin = typing.get_origin(tp)
+        if origin in (list, dict):
+            tp = typing.get_args(tp)[-1]
+        elif isinstance(tp, type) and issubclass(tp, BaseModel):
+            field = tp.model_fields.get(str(part))
             if field is None:
                 return []
-            tp = _unwrap(field.annotation)
-        # list indexes and dict keys keep the element type already unwrapped
+            tp = field.annotation
+        else:
+            return []
+    tp = _strip_optional(tp)
     return list(tp.model_fields) if isinstance(tp, type) and issubclass(tp, BaseModel) else []
 
 
@@ -78,4 +77,4 @@ def pydantic_diagnostics(err: ValidationError, source: SourceMap, data: Any,
             continue
         seen.add(field)
         out.append(Diagnostic(source.file, source.line(path), field, msg))
-    return out
+    return sorted(out, key=lambda d: d.line or 0)

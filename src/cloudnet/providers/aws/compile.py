@@ -479,10 +479,11 @@ class _Compiler:
             allowed[igw].append(IPv4Network(f"{private}/32"))
         for igw in self.ix.igws.values():
             prov_igw = self.net.nodes[igw].provenance
+            rules = [Rule(Action.ALLOW, Match(src=tuple(allowed[igw]),
+                                              src_label="addresses with a public IP"),
+                          prov_igw, "public IP mapping")] if allowed[igw] else []
             flt = Filter(f"igw-public-sources:{igw}", FilterMode.ANY_ALLOW, False, Action.DENY,
-                         [Rule(Action.ALLOW, Match(src=tuple(allowed[igw]),
-                                                   src_label="addresses with a public IP"),
-                               prov_igw, "public IP mapping")], prov_igw,
+                         rules, prov_igw,
                          Provenance(f"internet gateway {igw}: the source has no public IP"))
             self.net.nodes[igw].interfaces["vpc"].in_filters.append(self.net.add_filter(flt))
 

@@ -36,15 +36,16 @@ def port_ranges(ports, protocols: tuple[int, ...]) -> tuple[PortRange, ...]:
     return (PortRange(lo_i, hi_i),)
 
 
-def _peers(ix: AwsIndex, vpc: str, rule: SgRule) -> tuple[tuple[IPv4Network, ...], str]:
+def _peers(ix: AwsIndex, vpc: str, rule: SgRule) -> tuple[tuple[IPv4Network, ...] | None, str]:
+    """The rule's peer prefixes (() = anywhere), or None when the set is empty."""
     if rule.security_group:
         key = ix.sg_key(vpc, rule.security_group)
         members = ix.sg_members.get(key, []) if key else []
-        return (tuple(IPv4Network(f"{a}/32") for a in members),
+        return (tuple(IPv4Network(f"{a}/32") for a in members) or None,
                 f"members of security group {rule.security_group}")
     if rule.prefix_list:
-        return (tuple(IPv4Network(p) for p in ix.aws.prefix_lists.get(rule.prefix_list, [])),
-                f"prefix list {rule.prefix_list}")
+        return (tuple(IPv4Network(p) for p in ix.aws.prefix_lists.get(rule.prefix_list, []))
+                or None, f"prefix list {rule.prefix_list}")
     cidrs = ([rule.cidr] if rule.cidr else []) + list(rule.cidrs or [])
     nets = tuple(IPv4Network(c) for c in cidrs) or (ALL,)
     return (() if nets == (ALL,) else nets), ", ".join(str(n) for n in nets)
@@ -69,8 +70,8 @@ def security_groups(ix: AwsIndex, vpc: str, groups: list[str]) -> tuple[Filter, 
             for i, r in enumerate(sg_rules):
                 protos = protocol_numbers(r.protocol)
                 peers, label = _peers(ix, key[0], r)
-                if r.security_group and not peers:
-                    continue  # a group with no members matches nothing
+                if peers is None:
+                    continue  # an empty group or prefix list matches nothing
                 if direction == "ingress":
                     match = Match(protos, src=peers, dst_ports=port_ranges(r.ports, protos),
                                   src_label=label)
