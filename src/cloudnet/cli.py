@@ -98,7 +98,7 @@ def main() -> None:
     try:
         app()
     except InputError as exc:
-        for d in exc.diagnostics:
+        for d in sorted(exc.diagnostics, key=lambda d: (d.file, d.line or 0)):
             (err.print(f"[red]{d}[/]", highlight=False) if d.severity == "error"
              else err.print(f"[yellow]{d}[/]", highlight=False))
         n = sum(d.severity == "error" for d in exc.diagnostics)

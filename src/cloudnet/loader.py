@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -33,16 +34,34 @@ def load_model(path: str | Path) -> tuple[Topology, list[Diagnostic]]:
         if not isinstance(data, dict):
             raise InputError([Diagnostic(str(p), 1, "", "the topology must be a mapping "
                                          "(name:, aws:, onprem:, internet:)")])
-        try:
-            topo = Topology.model_validate(data)
-        except ValidationError as err:
-            raise InputError(pydantic_diagnostics(err, source, data, Topology)) from None
-        place_tree(topo, source)
-        warnings = []
+        topo, warnings = _structure(data, source)
     diagnostics = warnings + validate_topology(topo)
     if any(d.severity == "error" for d in diagnostics):
         raise InputError(diagnostics)
     return topo, diagnostics
+
+
+def _structure(data: dict, source) -> tuple[Topology, list[Diagnostic]]:
+    """Validate the shape; unknown keys are reported but, once dropped, the rest is still
+    checked, so a typo does not hide the other problems."""
+    try:
+        topo = Topology.model_validate(data)
+    except ValidationError as err:
+        problems = pydantic_diagnostics(err, source, data, Topology)
+        unknown = [e["loc"] for e in err.errors() if e["type"] == "extra_forbidden"]
+        if len(unknown) < len(err.errors()):
+            raise InputError(problems) from None
+        pruned = copy.deepcopy(data)
+        for loc in unknown:
+            parent = pruned
+            for part in loc[:-1]:
+                parent = parent[part]
+            parent.pop(loc[-1], None)
+        topo = Topology.model_validate(pruned)
+        place_tree(topo, source)
+        raise InputError(problems + validate_topology(topo)) from None
+    place_tree(topo, source)
+    return topo, []
 
 
 def compile_topology(topo: Topology) -> Network:
