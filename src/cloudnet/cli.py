@@ -94,6 +94,11 @@ def reach(topology: Path = TopologyArg,
         print_matrix(out, cells, services)
 
 
+from .dataplane.commands import register as _register_dataplane  # noqa: E402
+
+_register_dataplane(app)
+
+
 def main() -> None:
     try:
         app()

@@ -1,0 +1,274 @@
+"""Reconcile the kernel with a lab's plan: create what is missing, remove what is extra, fix what
+differs; or only report the differences (status).  Re-running `up` is always safe: after a
+crash, a kill -9 or a change made behind cloudnet's back it converges to the plan.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from socket import AF_INET
+
+from pyroute2 import IPRoute
+
+from . import names
+from .kernel import Nft, inside, ip_batch, namespaces, write_sysctl
+from .nftgen import TABLE
+from .plan import RULE_BASE, TABLE_BASE, TABLE_LIMIT, KRoute, KRule, LabPlan, NsPlan
+
+WORKERS = 4
+RTN_BLACKHOLE = 6
+COMMENT = re.compile(r'comment "([^"]*)"')
+SYSCTLS_ROUTER = {"net.ipv4.ip_forward": "1"}
+SYSCTLS_ALL = {
+    "net.ipv4.conf.all.rp_filter": "0",
+    "net.ipv4.conf.default.rp_filter": "0",
+    # Paths through gateways are symmetric, but be liberal like Neutron routers do.
+    "net.netfilter.nf_conntrack_tcp_be_liberal": "1",
+}
+
+
+@dataclass
+class NsReport:
+    ns: str
+    drift: list[str] = field(default_factory=list)
+    routes: int = 0
+    rules: int = 0
+    nft_rules: int = 0
+    nft_applied: bool = False
+
+
+@dataclass
+class Report:
+    namespaces: list[NsReport]
+    created_ns: int = 0
+    removed_ns: int = 0
+    veths: int = 0
+    seconds: float = 0.0
+
+    @property
+    def drift(self) -> list[str]:
+        return [f"{r.ns}: {d}" for r in self.namespaces for d in r.drift]
+
+
+def state_dir(lab: str) -> Path:
+    return Path(names.STATE_DIR) / lab
+
+
+class Controller:
+    def __init__(self, plan: LabPlan, progress=None):
+        self.plan = plan
+        self.prefix = names.lab_prefix(plan.lab)
+        self.progress = progress or (lambda stage, done, total: None)
+
+    # ---- whole lab ---------------------------------------------------------------------
+
+    def up(self) -> Report:
+        t0 = time.perf_counter()
+        existing = set(namespaces(self.prefix))
+        desired = set(self.plan.namespaces)
+        stale, missing = sorted(existing - desired), sorted(desired - existing)
+        state_dir(self.plan.lab).mkdir(parents=True, exist_ok=True)
+        self.progress("namespaces", 0, 1)
+        ip_batch([f"netns del {n}" for n in stale] + [f"netns add {n}" for n in missing])
+        self.progress("namespaces", 1, 1)
+        # Both ends of a veth are created in their namespaces at once; existing pairs fail
+        # harmlessly ("File exists") and each namespace's reconcile checks its devices.
+        self.progress("links", 0, 1)
+        ip_batch([f"link add {v.dev_a} netns {v.ns_a} type veth peer name {v.dev_b} "
+                  f"netns {v.ns_b}" for v in self.plan.veths], force=True)
+        self.progress("links", 1, 1)
+        reports = self._each(apply=True)
+        return Report(reports, len(missing), len(stale), len(self.plan.veths),
+                      time.perf_counter() - t0)
+
+    def status(self) -> Report:
+        existing = set(namespaces(self.prefix))
+        missing = [n for n in self.plan.namespaces if n not in existing]
+        extra = sorted(existing - set(self.plan.namespaces))
+        reports = self._each(apply=False, only=existing)
+        reports += [NsReport(n, ["namespace missing"]) for n in missing]
+        reports += [NsReport(n, ["namespace not in the topology"]) for n in extra]
+        return Report(reports)
+
+    def _each(self, apply: bool, only: set[str] | None = None) -> list[NsReport]:
+        spaces = [s for s in self.plan.namespaces.values() if only is None or s.name in only]
+        done = 0
+        out = []
+        with ThreadPoolExecutor(WORKERS) as pool:
+            for report in pool.map(lambda s: reconcile(s, apply), spaces):
+                out.append(report)
+                done += 1
+                if done % 25 == 0 or done == len(spaces):
+                    self.progress("configure" if apply else "read", done, len(spaces))
+        return out
+
+
+def running_labs() -> list[str]:
+    root = Path(names.STATE_DIR)
+    return sorted(p.name for p in root.iterdir()) if root.is_dir() else []
+
+
+def down(lab: str) -> int:
+    """Remove every namespace of the lab (their devices and conntrack go with them)."""
+    found = namespaces(names.lab_prefix(lab))
+    ip_batch([f"netns del {n}" for n in found], force=True)
+    shutil.rmtree(state_dir(lab), ignore_errors=True)
+    return len(found)
+
+
+# ---- one namespace ---------------------------------------------------------------------
+
+def reconcile(sp: NsPlan, apply: bool) -> NsReport:
+    report = NsReport(sp.name)
+    with inside(sp.name):
+        ipr = IPRoute()
+        try:
+            _reconcile(ipr, sp, apply, report)
+            if apply:
+                for key, value in {**SYSCTLS_ALL, **(SYSCTLS_ROUTER if sp.forward else
+                                                     {"net.ipv4.ip_forward": "0"})}.items():
+                    write_sysctl(key, value)
+            _nft(sp, apply, report)
+        finally:
+            ipr.close()
+    return report
+
+
+def _links(ipr) -> dict[str, dict]:
+    out = {}
+    for link in ipr.get_links():
+        info = link.get_attr("IFLA_LINKINFO")
+        out[link.get_attr("IFLA_IFNAME")] = {
+            "index": link["index"], "master": link.get_attr("IFLA_MASTER"),
+            "kind": info.get_attr("IFLA_INFO_KIND") if info else None,
+            "up": bool(link["flags"] & 1)}
+    return out
+
+
+def _reconcile(ipr, sp: NsPlan, apply: bool, report: NsReport) -> None:
+    drift = report.drift
+    links = _links(ipr)
+    wanted = set(sp.bridges) | set(sp.ports) | set(sp.devices.values()) | {"lo"}
+    for dev in sorted(set(links) - wanted):
+        drift.append(f"device {dev} not in the topology")
+        if apply:
+            ipr.link("del", index=links[dev]["index"])
+    for br in sp.bridges:
+        if br not in links:
+            drift.append(f"bridge {br} missing")
+            if apply:
+                ipr.link("add", ifname=br, kind="bridge")
+    for dev in wanted - set(sp.bridges) - {"lo"}:
+        if dev not in links:
+            drift.append(f"device {dev} missing")
+    if apply:
+        links = _links(ipr)
+    for port, br in sp.ports.items():
+        if port in links and br in links and links[port]["master"] != links[br]["index"]:
+            drift.append(f"device {port} not attached to bridge {br}")
+            if apply:
+                ipr.link("set", index=links[port]["index"], master=links[br]["index"])
+    for dev in wanted:
+        if dev in links and not links[dev]["up"]:
+            if dev != "lo":
+                drift.append(f"device {dev} is down")
+            if apply:
+                ipr.link("set", index=links[dev]["index"], state="up")
+    index = {name: l["index"] for name, l in links.items()}
+    name_of = {i: n for n, i in index.items()}
+
+    have_addr = {}
+    for a in ipr.get_addr(family=AF_INET):
+        dev = name_of.get(a["index"])
+        if dev and dev != "lo":
+            have_addr[(dev, f"{a.get_attr('IFA_ADDRESS')}/{a['prefixlen']}")] = a
+    want_addr = {(dev, cidr) for dev, cidrs in sp.addresses.items() for cidr in cidrs}
+    for dev, cidr in sorted(set(have_addr) - want_addr):
+        drift.append(f"address {cidr} on {dev} not in the topology")
+        if apply:
+            ipr.addr("del", index=index[dev], address=cidr.split("/")[0],
+                     prefixlen=int(cidr.split("/")[1]))
+    for dev, cidr in sorted(want_addr - set(have_addr)):
+        if dev not in index:
+            continue
+        drift.append(f"address {cidr} on {dev} missing")
+        if apply:
+            ip, plen = cidr.split("/")
+            ipr.addr("add", index=index[dev], address=ip, prefixlen=int(plen))
+
+    have_routes = {}
+    for r in ipr.get_routes(family=AF_INET, table=None):
+        table = r.get_attr("RTA_TABLE")
+        if table is None or not TABLE_BASE <= table < TABLE_LIMIT:
+            continue
+        dst = f"{r.get_attr('RTA_DST') or '0.0.0.0'}/{r['dst_len']}"
+        kind = "blackhole" if r["type"] == RTN_BLACKHOLE else "unicast"
+        key = KRoute(table, dst, kind, name_of.get(r.get_attr("RTA_OIF")),
+                     r.get_attr("RTA_GATEWAY"))
+        have_routes[key] = r
+    want_routes = {KRoute(k.table, k.dst, k.kind, k.dev, k.via): k for k in sp.routes}
+    for key in set(have_routes) - set(want_routes):
+        drift.append(f"route {key.dst} in table {key.table} not in the topology")
+        if apply:
+            ipr.route("del", table=key.table, dst=key.dst, type=key.kind)
+    for key, k in want_routes.items():
+        if key in have_routes:
+            continue
+        if key.dev is not None and key.dev not in index:
+            continue
+        drift.append(f"route {key.dst} in table {key.table} ({k.what}) missing")
+        if apply:
+            args = dict(table=key.table, dst=key.dst, type=key.kind)
+            if key.dev:
+                args["oif"] = index[key.dev]
+            if key.via:
+                args.update(gateway=key.via, flags=4)  # RTNH_F_ONLINK
+            ipr.route("replace", **args)
+    report.routes = len(want_routes)
+
+    have_rules = {}
+    for r in ipr.get_rules(family=AF_INET):
+        prio = r.get_attr("FRA_PRIORITY")
+        if prio is None or not RULE_BASE <= prio < 32766:
+            continue
+        table = None if r["action"] != 1 else r.get_attr("FRA_TABLE")
+        have_rules[KRule(prio, r.get_attr("FRA_IIFNAME"), table)] = r
+    want_rules = set(sp.rules)
+    for rule in sorted(set(have_rules) - want_rules, key=lambda k: k.priority):
+        drift.append(f"policy rule {rule.priority} not in the topology")
+        if apply:
+            ipr.rule("del", priority=rule.priority)
+    for rule in sorted(want_rules - set(have_rules), key=lambda k: k.priority):
+        drift.append(f"policy rule {rule.priority} (iif {rule.iif}) missing")
+        if apply:
+            if rule.table is None:
+                ipr.rule("add", priority=rule.priority, iifname=rule.iif,
+                         action="FR_ACT_UNREACHABLE")
+            else:
+                ipr.rule("add", priority=rule.priority, iifname=rule.iif, table=rule.table)
+    report.rules = len(want_rules)
+
+
+def _nft(sp: NsPlan, apply: bool, report: NsReport) -> None:
+    nft = Nft()
+    want = COMMENT.findall(sp.nft)
+    have = nft.comments(TABLE)
+    report.nft_rules = len(want)
+    if have is not None and sorted(have) == sorted(want):
+        return
+    if have is None:
+        report.drift.append("nftables table missing")
+    else:
+        gone, extra = len(set(want) - set(have)), len(set(have) - set(want))
+        report.drift.append(f"nftables rules differ ({gone} missing or changed, {extra} "
+                            "unknown)")
+    if apply:
+        # One transaction: drop the old table, load the new one. Conntrack entries live
+        # outside the ruleset, so established connections survive the swap.
+        nft.run(f"table inet {TABLE}\ndelete table inet {TABLE}\n{sp.nft}")
+        report.nft_applied = True
