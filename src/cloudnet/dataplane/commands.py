@@ -65,6 +65,9 @@ def up(topology: Path = TopologyArg, lab: Optional[str] = LabOpt) -> None:
     table.add_row("nftables rules", str(sum(r.nft_rules for r in spaces)))
     table.add_row("namespaces changed", f"{len(changed)} ({sum(r.nft_applied for r in spaces)} "
                                         "nftables transactions)")
+    if report.changed and report.removed_ns + report.created_ns < len(spaces):
+        table.add_row("changes applied after", f"{report.changed_seconds * 1000:.0f} ms "
+                                               f"({report.changed} namespaces)")
     table.add_row("time", f"{report.seconds:.2f} s")
     out.print(table)
 

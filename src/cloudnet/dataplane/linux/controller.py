@@ -5,10 +5,13 @@ crash, a kill -9 or a change made behind cloudnet's back it converges to the pla
 
 from __future__ import annotations
 
+import json
+import multiprocessing
+import os
 import re
 import shutil
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from socket import AF_INET
@@ -20,7 +23,9 @@ from .kernel import Nft, inside, ip_batch, namespaces, write_sysctl
 from .nftgen import TABLE
 from .plan import RULE_BASE, TABLE_BASE, TABLE_LIMIT, KRoute, KRule, LabPlan, NsPlan
 
-WORKERS = 4
+CHUNK = 25  # namespaces a worker takes at a time
+WORKERS = 4 * (os.cpu_count() or 2)
+DIGESTS = "applied.json"  # namespace -> digest of the state last applied there
 RTN_BLACKHOLE = 6
 COMMENT = re.compile(r'comment "([^"]*)"')
 SYSCTLS_ROUTER = {"net.ipv4.ip_forward": "1"}
@@ -49,6 +54,8 @@ class Report:
     removed_ns: int = 0
     veths: int = 0
     seconds: float = 0.0
+    changed: int = 0  # namespaces whose desired state changed since the last up
+    changed_seconds: float = 0.0  # when those were done (the live change is enforced)
 
     @property
     def drift(self) -> list[str]:
@@ -76,15 +83,42 @@ class Controller:
         self.progress("namespaces", 0, 1)
         ip_batch([f"netns del {n}" for n in stale] + [f"netns add {n}" for n in missing])
         self.progress("namespaces", 1, 1)
-        # Both ends of a veth are created in their namespaces at once; existing pairs fail
-        # harmlessly ("File exists") and each namespace's reconcile checks its devices.
+        # What changed since the last `up` goes first, so a live change is enforced within
+        # milliseconds; then every other namespace is checked and repaired if it drifted.
+        digests = {name: sp.digest() for name, sp in self.plan.namespaces.items()}
+        before = self._saved_digests()
+        changed = {n for n, d in digests.items() if before.get(n) != d} | set(missing)
+        first = [v for v in self.plan.veths if v.ns_a in changed or v.ns_b in changed]
+        self._veths(first)
+        reports = self._each(apply=True, only=changed, fresh=frozenset(missing))
+        self._save_digests({n: d for n, d in digests.items() if n in changed} | {
+            n: d for n, d in before.items() if n in digests and n not in changed})
+        changed_seconds = time.perf_counter() - t0
+        done = set(first)
+        self._veths([v for v in self.plan.veths if v not in done])
+        reports += self._each(apply=True, only=set(digests) - changed)
+        self._save_digests(digests)
+        return Report(reports, len(missing), len(stale), len(self.plan.veths),
+                      time.perf_counter() - t0, len(changed), changed_seconds)
+
+    def _veths(self, veths) -> None:
+        """Both ends of each pair are created in their namespaces at once; pairs that exist
+        fail harmlessly ("File exists") and each namespace's reconcile checks its devices."""
         self.progress("links", 0, 1)
         ip_batch([f"link add {v.dev_a} netns {v.ns_a} type veth peer name {v.dev_b} "
-                  f"netns {v.ns_b}" for v in self.plan.veths], force=True)
+                  f"netns {v.ns_b}" for v in veths], force=True)
         self.progress("links", 1, 1)
-        reports = self._each(apply=True)
-        return Report(reports, len(missing), len(stale), len(self.plan.veths),
-                      time.perf_counter() - t0)
+
+    def _saved_digests(self) -> dict[str, str]:
+        try:
+            return json.loads((state_dir(self.plan.lab) / DIGESTS).read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def _save_digests(self, digests: dict[str, str]) -> None:
+        path = state_dir(self.plan.lab) / DIGESTS
+        path.with_suffix(".tmp").write_text(json.dumps(digests))
+        path.with_suffix(".tmp").replace(path)
 
     def status(self) -> Report:
         existing = set(namespaces(self.prefix))
@@ -95,16 +129,28 @@ class Controller:
         reports += [NsReport(n, ["namespace not in the topology"]) for n in extra]
         return Report(reports)
 
-    def _each(self, apply: bool, only: set[str] | None = None) -> list[NsReport]:
+    def _each(self, apply: bool, only: set[str] | None = None,
+              fresh: frozenset[str] = frozenset()) -> list[NsReport]:
+        """Reconcile (or only read) the namespaces in `only`; `fresh` ones were just created,
+        so there is nothing to read back."""
         spaces = [s for s in self.plan.namespaces.values() if only is None or s.name in only]
-        done = 0
-        out = []
-        with ThreadPoolExecutor(WORKERS) as pool:
-            for report in pool.map(lambda s: reconcile(s, apply), spaces):
-                out.append(report)
-                done += 1
-                if done % 25 == 0 or done == len(spaces):
-                    self.progress("configure" if apply else "read", done, len(spaces))
+        if not spaces:
+            return []
+        stage = "configure" if apply else "read"
+        chunks = [spaces[i:i + CHUNK] for i in range(0, len(spaces), CHUNK)]
+        out: list[NsReport] = []
+        if len(chunks) == 1:  # not worth a process
+            out = _chunk((spaces, apply, fresh))
+        else:
+            # Forked workers, each entering namespaces on its own: Python work spreads over
+            # the cores, and each nftables commit's wait in the kernel (an RCU grace period,
+            # ~10 ms) overlaps with the others'.
+            with ProcessPoolExecutor(WORKERS,
+                                     mp_context=multiprocessing.get_context("fork")) as pool:
+                for reports in pool.map(_chunk, [(c, apply, fresh) for c in chunks]):
+                    out += reports
+                    self.progress(stage, len(out), len(spaces))
+        self.progress(stage, len(out), len(spaces))
         return out
 
 
@@ -123,19 +169,26 @@ def down(lab: str) -> int:
 
 # ---- one namespace ---------------------------------------------------------------------
 
-def reconcile(sp: NsPlan, apply: bool) -> NsReport:
+def _chunk(args) -> list[NsReport]:
+    spaces, apply, fresh = args
+    return [reconcile(s, apply, s.name in fresh) for s in spaces]
+
+
+def reconcile(sp: NsPlan, apply: bool, fresh: bool = False) -> NsReport:
     report = NsReport(sp.name)
     with inside(sp.name):
         ipr = IPRoute()
         try:
-            _reconcile(ipr, sp, apply, report)
+            _reconcile(ipr, sp, apply, report, fresh)
             if apply:
                 for key, value in {**SYSCTLS_ALL, **(SYSCTLS_ROUTER if sp.forward else
                                                      {"net.ipv4.ip_forward": "0"})}.items():
                     write_sysctl(key, value)
-            _nft(sp, apply, report)
+            _nft(sp, apply, report, fresh)
         finally:
             ipr.close()
+    if fresh:
+        report.drift.clear()  # building a new namespace is not drift
     return report
 
 
@@ -150,7 +203,7 @@ def _links(ipr) -> dict[str, dict]:
     return out
 
 
-def _reconcile(ipr, sp: NsPlan, apply: bool, report: NsReport) -> None:
+def _reconcile(ipr, sp: NsPlan, apply: bool, report: NsReport, fresh: bool) -> None:
     drift = report.drift
     links = _links(ipr)
     wanted = set(sp.bridges) | set(sp.ports) | set(sp.devices.values()) | {"lo"}
@@ -183,7 +236,7 @@ def _reconcile(ipr, sp: NsPlan, apply: bool, report: NsReport) -> None:
     name_of = {i: n for n, i in index.items()}
 
     have_addr = {}
-    for a in ipr.get_addr(family=AF_INET):
+    for a in [] if fresh else ipr.get_addr(family=AF_INET):
         dev = name_of.get(a["index"])
         if dev and dev != "lo":
             have_addr[(dev, f"{a.get_attr('IFA_ADDRESS')}/{a['prefixlen']}")] = a
@@ -202,7 +255,7 @@ def _reconcile(ipr, sp: NsPlan, apply: bool, report: NsReport) -> None:
             ipr.addr("add", index=index[dev], address=ip, prefixlen=int(plen))
 
     have_routes = {}
-    for r in ipr.get_routes(family=AF_INET, table=None):
+    for r in [] if fresh else ipr.get_routes(family=AF_INET, table=None):
         table = r.get_attr("RTA_TABLE")
         if table is None or not TABLE_BASE <= table < TABLE_LIMIT:
             continue
@@ -232,7 +285,7 @@ def _reconcile(ipr, sp: NsPlan, apply: bool, report: NsReport) -> None:
     report.routes = len(want_routes)
 
     have_rules = {}
-    for r in ipr.get_rules(family=AF_INET):
+    for r in [] if fresh else ipr.get_rules(family=AF_INET):
         prio = r.get_attr("FRA_PRIORITY")
         if prio is None or not RULE_BASE <= prio < 32766:
             continue
@@ -254,10 +307,10 @@ def _reconcile(ipr, sp: NsPlan, apply: bool, report: NsReport) -> None:
     report.rules = len(want_rules)
 
 
-def _nft(sp: NsPlan, apply: bool, report: NsReport) -> None:
+def _nft(sp: NsPlan, apply: bool, report: NsReport, fresh: bool) -> None:
     nft = Nft()
     want = COMMENT.findall(sp.nft)
-    have = nft.comments(TABLE)
+    have = None if fresh else nft.comments(TABLE)
     report.nft_rules = len(want)
     if have is not None and sorted(have) == sorted(want):
         return

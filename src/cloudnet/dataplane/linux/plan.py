@@ -65,6 +65,11 @@ class NsPlan:
     def dev_of(self, iface: str) -> str | None:
         return self.devices.get(iface)
 
+    def digest(self) -> str:
+        state = (sorted(self.bridges.items()), sorted(self.ports.items()),
+                 sorted(self.addresses.items()), self.routes, self.rules, self.nft)
+        return hashlib.sha1(repr(state).encode()).hexdigest()[:16]
+
 
 @dataclass
 class LabPlan:
@@ -72,13 +77,6 @@ class LabPlan:
     namespaces: dict[str, NsPlan]
     veths: list[Veth]
     node_ns: dict[str, str]  # IR node -> namespace
-
-    def digest(self) -> str:
-        h = hashlib.sha1()
-        for ns in sorted(self.namespaces.values(), key=lambda n: n.name):
-            h.update(repr((ns.name, sorted(ns.addresses.items()), ns.routes, ns.rules,
-                           ns.nft)).encode())
-        return h.hexdigest()[:12]
 
 
 def plan(net: Network, lab: str) -> LabPlan:
