@@ -118,7 +118,11 @@ class Prober:
             kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
             s = _sock(ns, kind)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(("0.0.0.0", port))
+            try:
+                s.bind(("0.0.0.0", port))
+            except OSError:  # something in the node already serves this port: it answers
+                s.close()
+                continue
             if proto == "tcp":
                 s.listen(512)
             s.setblocking(False)

@@ -1,0 +1,174 @@
+"""The verifier's public face: every endpoint sends every packet at once; ask what gets through.
+
+    v = Verifier(net)
+    v.flows(select(net, "internet"), select(net, "subnet:db-a"))   # BDD of sent packets
+    v.update_filter(fid, new_filter)     # one changed filter: only affected packets recomputed
+    v.update_routes(node, table, routes) # one changed route table, likewise
+
+A flow "gets through" when it is delivered and its reply is delivered too (a session works);
+`replies=False` asks for delivery alone.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address
+
+from ...ir.model import Filter, Network, NodeKind, Route
+from ..trace import Disposition
+from .atoms import EndpointClass
+from .groups import INTERNET, NOT_PUBLIC, Group, addresses, public_addresses
+from .headers import SENT, Headers
+from .model import SymNet
+from .reach import FORWARD, REPLY, Engine, Update
+
+# What the verifier (like the tracer it mirrors) does not model; printed with every answer.
+NOT_MODELLED = [
+    "ICMP types and codes (ICMP is one protocol)",
+    "IPv6",
+    "NAT port allocation (source NAT keeps the source port)",
+]
+
+
+class Verifier:
+    def __init__(self, net: Network, hs: Headers | None = None, classes: bool = True):
+        self.net = net
+        self.hs = hs or Headers()
+        self.sym = SymNet(net, self.hs, classes)
+        self.origin: dict[str, int] = {}  # source (symbolic node) -> origin tag
+        seeds = {}
+        for sid, sn in sorted(self.sym.nodes.items()):
+            src = self._source_addresses(sid, sn.cls)
+            if src is None:
+                continue
+            self.origin[sid] = len(self.origin)
+            seeds[(sid, None, SENT)] = self.hs.universe & src & self.hs.origin(self.origin[sid])
+        self.engine = Engine(self.sym, seeds)
+        self._delivered: dict[str, object] = {}
+        self._replied = None
+
+    def _source_addresses(self, sid: str, cls: EndpointClass | None):
+        hs = self.hs
+        if sid == INTERNET:
+            return ~hs.any_of([hs.prefix("src", p) for p in NOT_PUBLIC])
+        node = self.sym.nodes[sid].node
+        if node.kind is not NodeKind.HOST:
+            return None
+        members = cls.members if cls else [sid]
+        return hs.addresses("src", [a for m in members for a in addresses(self.net, m)])
+
+    # ---- answers -------------------------------------------------------------------------
+
+    @property
+    def caveats(self) -> list[str]:
+        notes = sorted(self.engine.caveats)
+        notes += [f"unsupported input: {p}" for p in self.net.unsupported]
+        return notes
+
+    def sources(self, group: Group):
+        """The packets the group's endpoints send (each from its own addresses)."""
+        hs = self.hs
+        parts = []
+        for n in group.nodes:
+            sid = self.sym.sym_id(n)
+            if sid not in self.origin:
+                continue
+            src = self._source_addresses(sid, None) if n == INTERNET else \
+                hs.addresses("src", addresses(self.net, n))
+            parts.append(hs.origin(self.origin[sid]) & src)
+        return hs.any_of(parts)
+
+    def delivered_to(self, group: Group):
+        """Sent packets delivered to the group (for the internet: that leave into it)."""
+        return self.hs.any_of([self._delivered_to(n) for n in group.nodes])
+
+    def _delivered_to(self, node_id: str):
+        hit = self._delivered.get(node_id)
+        if hit is not None:
+            return hit
+        hs = self.hs
+        sid = self.sym.sym_id(node_id)
+        cls = self.sym.nodes[sid].cls
+        parts = []
+        want = Disposition.EXITS_NETWORK if node_id == INTERNET else Disposition.ACCEPTED
+        for o, pkts in self.engine.fates(FORWARD, want):
+            if o.node != sid:
+                continue
+            if cls is not None:  # which member: the one the packet is addressed to, there
+                pkts &= hs.subst(hs.addresses("dst", addresses(self.net, node_id)), o.view)
+            parts.append(pkts)
+        hit = self._delivered[node_id] = hs.any_of(parts)
+        return hit
+
+    def replied(self):
+        """Sent packets whose reply came back: delivered, or for what the internet sent,
+        returned into the internet (the world it stands for)."""
+        if self._replied is None:
+            hs = self.hs
+            back = self.engine.replied()
+            if INTERNET in self.origin:
+                home = hs.any_of([p for o, p in self.engine.fates(REPLY,
+                                                                  Disposition.EXITS_NETWORK)
+                                  if o.node == INTERNET])
+                back |= home & hs.origin(self.origin[INTERNET])
+            self._replied = back
+        return self._replied
+
+    def flows(self, a: Group, b: Group, replies: bool = True):
+        """Sent packets (with their origin tag) from a's endpoints that reach b's."""
+        u = self.sources(a) & self.delivered_to(b)
+        return u & self.replied() if replies else u
+
+    def destination_addresses(self, group: Group):
+        """The destination addresses that reach the group's endpoints, private and public."""
+        if group.kind == INTERNET:
+            return self.hs.true
+        addrs: list[IPv4Address] = []
+        for n in group.nodes:
+            addrs += addresses(self.net, n) + public_addresses(self.net, n)
+        return self.hs.addresses("dst", addrs)
+
+    def source_addresses(self, group: Group):
+        if group.kind == INTERNET:
+            return self._source_addresses(INTERNET, None)
+        return self.hs.addresses("src", [a for n in group.nodes
+                                         for a in addresses(self.net, n)])
+
+    def passed(self, node_id: str):
+        return self.engine.passed(self.sym.sym_id(node_id))
+
+    # ---- all pairs -----------------------------------------------------------------------
+
+    def class_matrix(self, replies: bool = True) -> dict[tuple[str, str], object]:
+        """For every pair of endpoint classes (hosts interchangeable but for their address,
+        or single endpoints), the packets from one that get through to the other."""
+        hs = self.hs
+        ok = self.replied() if replies else hs.true
+        at: dict[str, list] = {}
+        for o, pkts in self.engine.fates(FORWARD):
+            if o.disposition is Disposition.ACCEPTED or (
+                    o.disposition is Disposition.EXITS_NETWORK and o.node == INTERNET):
+                at.setdefault(o.node, []).append(pkts)
+        by_origin = {n: s for s, n in self.origin.items()}
+        out = {}
+        ovars = hs.vars["origin"]
+        for dst, parts in at.items():
+            u = hs.any_of(parts) & ok
+            if u == hs.false:
+                continue
+            for a in hs.bdd.pick_iter(hs.bdd.exist(hs.header_vars, u), care_vars=ovars):
+                n = sum(1 << (len(ovars) - 1 - i) for i, v in enumerate(ovars) if a[v])
+                out[(by_origin[n], dst)] = hs.bdd.let({v: a[v] for v in ovars}, u)
+        return out
+
+    # ---- incremental updates -------------------------------------------------------------
+
+    def update_filter(self, filter_id: str, new: Filter) -> Update:
+        return self._updated(self.engine.update_filter(filter_id, new))
+
+    def update_routes(self, node_id: str, table: str, routes: list[Route]) -> Update:
+        return self._updated(self.engine.update_routes(node_id, table, routes))
+
+    def _updated(self, up: Update) -> Update:
+        self._delivered.clear()
+        self._replied = None
+        return up
