@@ -109,7 +109,7 @@ def test_drift_is_reported_and_repaired(labs):
     ns = lab_plan.node_ns
     _sh(f"ip -n {ns['shop']} route flush table 101")  # a route table emptied
     _sh(f"ip netns exec {ns['db-1']} nft delete table inet cloudnet")  # a ruleset removed
-    _sh(f"ip -n {ns['app-1']} link set dev {lab_plan.namespaces[ns['app-1']].dev_of('eth0')} down")
+    _sh(f"ip -n {ns['app-1']} link set dev {lab_plan.dev_of('app-1', 'eth0')} down")
     _sh(f"ip -n {ns['public-a']} rule del pref 1000")
     _sh(f"ip netns del {ns['mirror']}")  # a whole node gone
     ctl = controller.Controller(lab_plan)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import chain
 from ipaddress import IPv4Address
 
 from ...ir.model import Filter, NatKind, NodeKind, Route, RouteAction
@@ -35,20 +36,27 @@ Key = tuple[str, "str | None", View]  # (node, interface it came in on, rewrite)
 
 @dataclass
 class Entry:
-    """A tracked connection at a node (conntrack), for the packets in `guard`."""
+    """Tracked connections at a node (conntrack) that share their rewrite: for the packets in
+    `guard`, a reply that looks like `key` becomes `translated`.
 
-    phase: int
-    depth: int
-    key: View  # the reply that matches it
-    translated: View  # what that reply becomes
+    A guard only ever holds packets for which the entry is in their past: the walk goes in
+    layers of hops (a packet is in one state per layer) and an update takes its packets out
+    of every entry before walking them again.  So no depth needs checking, and entries that
+    share their views are one.  Entries are consulted in the order they were first made;
+    the tracer's "first recorded wins" could differ from it only for a packet recorded twice
+    at one node under two different rewrites that give the same reply."""
+
+    key: View
+    translated: View
     guard: object
 
 
 @dataclass
 class Seen:
+    """Packets that were at a node, arriving on an interface, with this rewrite."""
+
     view: View
     packets: object
-    depth: int
 
 
 @dataclass
@@ -84,8 +92,9 @@ class Engine:
         self.seeds = dict(seeds)
         self.states: list[dict[tuple[int, Key], State]] = [{}, {}]
         self.outcomes: dict[Outcome, object] = {}
-        self.ct: dict[str, list[Entry]] = defaultdict(list)
-        self.seen: list[dict] = [defaultdict(list), defaultdict(list)]
+        # per phase (the forward walk's entries come first): node -> (key, translated) -> Entry
+        self.ct: list[dict[str, dict[tuple, Entry]]] = [defaultdict(dict), defaultdict(dict)]
+        self.seen: list[dict] = [defaultdict(dict), defaultdict(dict)]
         self.filter_use: dict[str, set] = defaultdict(set)
         self.table_use: dict[tuple[str, str], set] = defaultdict(set)
         self.caveats: set[str] = set()
@@ -156,24 +165,26 @@ class Engine:
         node = sn.node
         # A packet back where it was, unchanged: a loop (compared as concrete packets).
         loop = hs.false
-        for s in self.seen[phase][(node_id, in_name)]:
-            if s.depth < depth:
-                same, cross = hs.equal(s.view, view)
-                if not cross:  # views of one walk share an orientation: never crossed
-                    loop |= pkts & s.packets & same
+        seen_here = self.seen[phase][(node_id, in_name)]
+        for s in seen_here.values():
+            same, cross = hs.equal(s.view, view)
+            if not cross:  # views of one walk share an orientation: never crossed
+                loop |= pkts & s.packets & same
         if loop != hs.false:
             self._out(st, Outcome(phase, Disposition.LOOP, node_id, view, "returns"), loop)
             pkts &= ~loop
-        seen = Seen(view, pkts, depth)
-        self.seen[phase][(node_id, in_name)].append(seen)
+        seen = seen_here.get(view)
+        if seen is None:
+            seen = seen_here[view] = Seen(view, hs.false)
+        seen.packets |= pkts
         st.seen.append(seen)
 
         # Conntrack: the first entry (in the packet's own history) that it answers.
         groups = []
         rest = pkts
-        for e in self.ct[node_id]:
-            if (e.phase, e.depth) >= (phase, depth) or rest == hs.false:
-                continue
+        for e in chain(self.ct[FORWARD][node_id].values(), self.ct[REPLY][node_id].values()):
+            if rest == hs.false:
+                break
             same, cross = hs.equal(view, e.key)
             if cross:
                 # Only a packet sent to its own source address can be its own reply here; a
@@ -251,7 +262,7 @@ class Engine:
         if mine != hs.false:
             if node.accepts:
                 self._out(st, Outcome(phase, Disposition.ACCEPTED, node_id, view), mine)
-                self._record(st, node_id, phase, depth, at_ingress, view, mine)
+                self._record(st, node_id, phase, at_ingress, view, mine)
             else:
                 self._out(st, Outcome(phase, Disposition.DENIED_IN, node_id, view, "refused"),
                           mine)
@@ -307,9 +318,12 @@ class Engine:
         out.append((pkts, view))
         return [(p, v) for p, v in out if p != self.hs.false]
 
-    def _record(self, st, node_id, phase, depth, at_ingress: View, after: View, pkts) -> None:
-        e = Entry(phase, depth, after.reply(), at_ingress.reply(), pkts)
-        self.ct[node_id].append(e)
+    def _record(self, st, node_id, phase, at_ingress: View, after: View, pkts) -> None:
+        key = (after.reply(), at_ingress.reply())
+        e = self.ct[phase][node_id].get(key)
+        if e is None:
+            e = self.ct[phase][node_id][key] = Entry(*key, self.hs.false)
+        e.guard |= pkts
         st.entries.append(e)
 
     def _leave(self, st, phase, depth, key, sn, route: Route, pkts, at_ingress, view, est,
@@ -321,7 +335,7 @@ class Engine:
                              Disposition.DENIED_OUT)
         if pkts == hs.false:
             return
-        self._record(st, node_id, phase, depth, at_ingress, view, pkts)
+        self._record(st, node_id, phase, at_ingress, view, pkts)
         if route.action is RouteAction.EXIT:
             self._out(st, Outcome(phase, Disposition.EXITS_NETWORK, node_id, view, out), pkts)
             return

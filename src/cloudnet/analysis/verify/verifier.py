@@ -46,6 +46,11 @@ class Verifier:
         self._delivered: dict[str, object] = {}
         self._replied = None
 
+    def _sender(self, sid: str):
+        """A source's tag and addresses: intersecting with it only follows its own paths."""
+        sn = self.sym.nodes[sid]
+        return self._source_addresses(sid, sn.cls) & self.hs.origin(self.origin[sid])
+
     def _source_addresses(self, sid: str, cls: EndpointClass | None):
         hs = self.hs
         if sid == INTERNET:
@@ -148,16 +153,17 @@ class Verifier:
             if o.disposition is Disposition.ACCEPTED or (
                     o.disposition is Disposition.EXITS_NETWORK and o.node == INTERNET):
                 at.setdefault(o.node, []).append(pkts)
-        by_origin = {n: s for s, n in self.origin.items()}
+        senders = {sid: self._sender(sid) for sid in self.origin}
         out = {}
-        ovars = hs.vars["origin"]
         for dst, parts in at.items():
             u = hs.any_of(parts) & ok
             if u == hs.false:
                 continue
-            for a in hs.bdd.pick_iter(hs.bdd.exist(hs.header_vars, u), care_vars=ovars):
-                n = sum(1 << (len(ovars) - 1 - i) for i, v in enumerate(ovars) if a[v])
-                out[(by_origin[n], dst)] = hs.bdd.let({v: a[v] for v in ovars}, u)
+            reached = hs.bdd.exist(hs.vars["proto"] + hs.vars["dst"] + hs.vars["dport"] +
+                                   hs.vars["sport"], u)  # who reaches it at all: small
+            for sid, sender in senders.items():
+                if reached & sender != hs.false:
+                    out[(sid, dst)] = u & sender
         return out
 
     # ---- incremental updates -------------------------------------------------------------

@@ -11,7 +11,7 @@ import os
 import re
 import shutil
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from socket import AF_INET
@@ -26,7 +26,7 @@ from .plan import RULE_BASE, TABLE_BASE, TABLE_LIMIT, KRoute, KRule, LabPlan, Ns
 CHUNK = 25  # namespaces a worker takes at a time
 WORKERS = 4 * (os.cpu_count() or 2)
 DIGESTS = "applied.json"  # namespace -> digest of the state last applied there
-RTN_BLACKHOLE = 6
+RTN_KINDS = {1: "unicast", 6: "blackhole", 7: "unreachable", 9: "throw"}
 COMMENT = re.compile(r'comment "([^"]*)"')
 SYSCTLS_ROUTER = {"net.ipv4.ip_forward": "1"}
 SYSCTLS_ALL = {
@@ -88,7 +88,8 @@ class Controller:
         digests = {name: sp.digest() for name, sp in self.plan.namespaces.items()}
         before = self._saved_digests()
         changed = {n for n, d in digests.items() if before.get(n) != d} | set(missing)
-        first = [v for v in self.plan.veths if v.ns_a in changed or v.ns_b in changed]
+        new = set(missing)
+        first = [v for v in self.plan.veths if v.ns_a in new or v.ns_b in new]
         self._veths(first)
         reports = self._each(apply=True, only=changed, fresh=frozenset(missing))
         self._save_digests({n: d for n, d in digests.items() if n in changed} | {
@@ -139,8 +140,9 @@ class Controller:
         stage = "configure" if apply else "read"
         chunks = [spaces[i:i + CHUNK] for i in range(0, len(spaces), CHUNK)]
         out: list[NsReport] = []
-        if len(chunks) == 1:  # not worth a process
-            out = _chunk((spaces, apply, fresh))
+        if len(chunks) == 1:  # a few namespaces (a live change): threads, no process start
+            with ThreadPoolExecutor(WORKERS) as pool:
+                out = list(pool.map(lambda s: reconcile(s, apply, s.name in fresh), spaces))
         else:
             # Forked workers, each entering namespaces on its own: Python work spreads over
             # the cores, and each nftables commit's wait in the kernel (an RCU grace period,
@@ -206,7 +208,7 @@ def _links(ipr) -> dict[str, dict]:
 def _reconcile(ipr, sp: NsPlan, apply: bool, report: NsReport, fresh: bool) -> None:
     drift = report.drift
     links = _links(ipr)
-    wanted = set(sp.bridges) | set(sp.ports) | set(sp.devices.values()) | {"lo"}
+    wanted = sp.devs | {"lo"}
     for dev in sorted(set(links) - wanted):
         drift.append(f"device {dev} not in the topology")
         if apply:
@@ -260,7 +262,7 @@ def _reconcile(ipr, sp: NsPlan, apply: bool, report: NsReport, fresh: bool) -> N
         if table is None or not TABLE_BASE <= table < TABLE_LIMIT:
             continue
         dst = f"{r.get_attr('RTA_DST') or '0.0.0.0'}/{r['dst_len']}"
-        kind = "blackhole" if r["type"] == RTN_BLACKHOLE else "unicast"
+        kind = RTN_KINDS.get(r["type"], str(r["type"]))
         key = KRoute(table, dst, kind, name_of.get(r.get_attr("RTA_OIF")),
                      r.get_attr("RTA_GATEWAY"))
         have_routes[key] = r
@@ -323,5 +325,6 @@ def _nft(sp: NsPlan, apply: bool, report: NsReport, fresh: bool) -> None:
     if apply:
         # One transaction: drop the old table, load the new one. Conntrack entries live
         # outside the ruleset, so established connections survive the swap.
-        nft.run(f"table inet {TABLE}\ndelete table inet {TABLE}\n{sp.nft}")
+        nft.run(sp.nft if have is None else f"table inet {TABLE}\ndelete table inet {TABLE}\n"
+                                            f"{sp.nft}")
         report.nft_applied = True

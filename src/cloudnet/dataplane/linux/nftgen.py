@@ -9,10 +9,10 @@ the default action; nothing here knows which cloud a filter came from.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from dataclasses import dataclass, field
 from ipaddress import collapse_addresses
 
-from ...ir.model import Action, Filter, FilterMode, Match, NatKind, Node
+from ...ir.model import Action, Filter, FilterMode, Match, NatKind, NatRule
 
 TABLE = "cloudnet"
 PROTO = {1: "icmp", 6: "tcp", 17: "udp"}
@@ -60,9 +60,20 @@ def filter_chain(chain: str, flt: Filter) -> list[str]:
     return lines
 
 
-def ruleset(node: Node, filters: dict[str, Filter], dev: Callable[[str], str | None]) -> str:
-    """The node's whole table: filter chains, hooks, NAT.  `dev` maps an IR interface to its
-    kernel device (None when it has none)."""
+@dataclass
+class Hooks:
+    """What one namespace's table must do, in kernel terms (devices, not IR interfaces)."""
+
+    name: str  # for rule comments: the node(s) the namespace realizes
+    inbound: list[tuple[str, list[str], str]] = field(default_factory=list)  # dev, filters, why
+    outbound: list[tuple[str, list[str], str]] = field(default_factory=list)
+    refuse: str = ""  # non-empty: traffic addressed to the namespace is dropped, and why
+    host: bool = False  # hosts never forward
+    nat: list[tuple[NatRule, str | None, str | None]] = field(default_factory=list)  # rule, in, out
+
+
+def ruleset(hooks: Hooks, filters: dict[str, Filter]) -> str:
+    """The namespace's whole table: filter chains, hooks, NAT."""
     chains: dict[str, str] = {}
     body: list[str] = []
 
@@ -73,25 +84,22 @@ def ruleset(node: Node, filters: dict[str, Filter], dev: Callable[[str], str | N
         return chains[fid]
 
     inp, out, fwd, pre, post = [], [], [], [], []
-    for name, iface in sorted(node.interfaces.items()):
-        d = dev(name)
-        if d is None:
-            continue
-        for fid in iface.in_filters:
-            rule = _tag(f'iifname "{d}" jump {chain_for(fid)}', f"{fid} in {name}")
+    for dev, fids, why in hooks.inbound:
+        for fid in fids:
+            rule = _tag(f'iifname "{dev}" jump {chain_for(fid)}', f"{fid} in {why}")
             inp.append(rule)
             fwd.append(rule)
-        for fid in iface.out_filters:
-            rule = _tag(f'oifname "{d}" jump {chain_for(fid)}', f"{fid} out {name}")
+    for dev, fids, why in hooks.outbound:
+        for fid in fids:
+            rule = _tag(f'oifname "{dev}" jump {chain_for(fid)}', f"{fid} out {why}")
             out.append(rule)
             fwd.append(rule)
-    if not node.accepts:
-        inp.append(_tag("ct state established,related accept", f"{node.id} replies"))
-        inp.append(_tag("meta nfproto ipv4 drop", f"{node.id} refuses: {node.refuse_reason}"))
-    if node.kind.value == "host":
-        fwd.append(_tag("drop", f"{node.id} host does not forward"))
-    for rule in node.nat:
-        d_out, d_in = dev(rule.outside_iface), dev(rule.inside_iface)
+    if hooks.refuse:
+        inp.append(_tag("ct state established,related accept", f"{hooks.name} replies"))
+        inp.append(_tag("meta nfproto ipv4 drop", f"{hooks.name} refuses: {hooks.refuse}"))
+    if hooks.host:
+        fwd.append(_tag("drop", f"{hooks.name} host does not forward"))
+    for rule, d_in, d_out in hooks.nat:
         what = rule.provenance.what
         if rule.kind is NatKind.STATIC and d_out:
             pre.append(_tag(f'iifname "{d_out}" ip daddr {rule.outside} dnat ip to {rule.inside}', what))
@@ -102,15 +110,19 @@ def ruleset(node: Node, filters: dict[str, Filter], dev: Callable[[str], str | N
             if ports:
                 post.append(_tag(f"{both} meta l4proto {{ tcp, udp }} snat ip to {rule.outside}{ports}", what))
             post.append(_tag(f"{both} snat ip to {rule.outside}", what))
+    stateful = bool(hooks.nat) or any(filters[f].stateful for f in chains)
+    raw = [] if stateful else [_tag("notrack", f"{hooks.name} keeps no connection state")]
     lines = [f"table inet {TABLE} {{", *body]
-    for name, hook, prio, rules in (("input", "input", "filter", inp),
-                                    ("output", "output", "filter", out),
-                                    ("forward", "forward", "filter", fwd)):
-        lines += [f"  chain {name} {{", f"    type filter hook {hook} priority {prio}; policy accept;",
-                  *("    " + r for r in rules), "  }"]
-    for name, hook, prio, rules in (("pre", "prerouting", "dstnat", pre),
-                                    ("post", "postrouting", "srcnat", post)):
-        lines += [f"  chain {name} {{", f"    type nat hook {hook} priority {prio}; policy accept;",
-                  *("    " + r for r in rules), "  }"]
+    # Only hooks with rules are registered: every hook costs each packet. A namespace with no
+    # stateful filter and no NAT opts out of connection tracking (as stateless as the model).
+    for name, kind, hook, prio, rules in (
+            ("raw", "filter", "prerouting", "raw", raw), ("rawout", "filter", "output", "raw", raw),
+            ("input", "filter", "input", "filter", inp), ("output", "filter", "output", "filter", out),
+            ("forward", "filter", "forward", "filter", fwd),
+            ("pre", "nat", "prerouting", "dstnat", pre), ("post", "nat", "postrouting", "srcnat", post)):
+        if rules:
+            lines += [f"  chain {name} {{",
+                      f"    type {kind} hook {hook} priority {prio}; policy accept;",
+                      *("    " + r for r in rules), "  }"]
     lines.append("}")
     return "\n".join(lines) + "\n"
