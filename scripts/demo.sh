@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job on the flagship example: validate it, explain a few flows, print the matrix.
+# The main job on the flagship example: validate and explain it, print its matrix, then run
+# it on this kernel, probe it with real traffic against the model, and tear it down.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CN=.venv/bin/cloudnet
@@ -16,3 +17,18 @@ $CN trace "$TOPO" --from suspect --to dns-1 --dport 22
 echo
 echo "== cloudnet reach $TOPO"
 $CN reach "$TOPO"
+echo
+trap '$CN down "$TOPO" >/dev/null 2>&1 || true' EXIT
+echo "== cloudnet up $TOPO"
+$CN up "$TOPO"
+echo
+echo "== cloudnet probe $TOPO --all (real packets vs the model)"
+$CN probe "$TOPO" --all > /tmp/cloudnet-probe.txt || { cat /tmp/cloudnet-probe.txt; exit 1; }
+tail -n 1 /tmp/cloudnet-probe.txt
+echo
+echo "== cloudnet exec prod-app -- ping -c 1 -W 1 192.168.10.20"
+$CN exec prod-app -- ping -c 1 -W 1 192.168.10.20 | head -2
+echo
+echo "== cloudnet down $TOPO"
+$CN down "$TOPO"
+trap - EXIT
