@@ -54,7 +54,7 @@ def up(topology: Path = TopologyArg, lab: Optional[str] = LabOpt) -> None:
 
         report = controller.Controller(lab_plan, step).up()
     spaces = report.namespaces
-    changed = [r for r in spaces if r.drift]
+    repaired = [r for r in spaces if r.drift]
     table = Table(title=f"lab {lab_plan.lab} is up", show_header=False)
     table.add_row("nodes (namespaces)", f"{len(spaces)} ({report.created_ns} created, "
                                         f"{report.removed_ns} removed)")
@@ -63,8 +63,10 @@ def up(topology: Path = TopologyArg, lab: Optional[str] = LabOpt) -> None:
     table.add_row("routes / policy rules", f"{sum(r.routes for r in spaces)} / "
                                            f"{sum(r.rules for r in spaces)}")
     table.add_row("nftables rules", str(sum(r.nft_rules for r in spaces)))
-    table.add_row("namespaces changed", f"{len(changed)} ({sum(r.nft_applied for r in spaces)} "
+    table.add_row("namespaces changed", f"{report.changed} ({sum(r.nft_applied for r in spaces)} "
                                         "nftables transactions)")
+    if repaired and report.changed < len(repaired):
+        table.add_row("drift repaired in", f"{len(repaired)} namespaces")
     if report.changed and report.removed_ns + report.created_ns < len(spaces):
         table.add_row("changes applied after", f"{report.changed_seconds * 1000:.0f} ms "
                                                f"({report.changed} namespaces)")
