@@ -16,9 +16,9 @@ a condition on the current packet becomes a condition on the sent packet by subs
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import reduce
 from ipaddress import IPv4Address, IPv4Network
+from typing import NamedTuple
 
 try:
     from dd import cudd as _backend
@@ -35,8 +35,7 @@ ORIGIN_BITS = 14  # up to 16,384 sources (endpoint classes) in one analysis
 PREFIX = {"proto": "p", "dst": "d", "src": "s", "dport": "a", "sport": "b", "origin": "o"}
 
 
-@dataclass(frozen=True, slots=True)
-class View:
+class View(NamedTuple):  # a tuple: hashed in C, and hashed very often
     """The current packet in terms of the sent one: each address is a sent field ("src" or
     "dst") or a constant (an int) that NAT wrote; `swapped` when the ports are exchanged."""
 
@@ -98,6 +97,7 @@ class Headers:
         self.header_vars = [v for f in WIDTH for v in self.vars[f]]
         self._subst: dict = {}
         self._equal: dict = {}
+        self._values: dict = {}
 
     # ---- encodings -----------------------------------------------------------------------
 
@@ -107,7 +107,11 @@ class Headers:
         return {self.vars[field][i]: bool(value >> (width - 1 - i) & 1) for i in range(n)}
 
     def value(self, field: str, value: int, length: int | None = None):
-        return self.bdd.cube(self.bits(field, value, length))
+        key = (field, value, length)
+        hit = self._values.get(key)
+        if hit is None:
+            hit = self._values[key] = self.bdd.cube(self.bits(field, value, length))
+        return hit
 
     def prefix(self, field: str, net: IPv4Network):
         return self.value(field, int(net.network_address), net.prefixlen)
@@ -182,6 +186,12 @@ class Headers:
             r = self.bdd.let({k: self.bdd.var(v) for k, v in rename.items()}, r)
         self._subst[key] = r
         return r
+
+    @staticmethod
+    def compatible(a: View, b: View) -> bool:
+        """False when two views can never give the same packet (different NAT constants)."""
+        return not (a.src != b.src and type(a.src) is int and type(b.src) is int or
+                    a.dst != b.dst and type(a.dst) is int and type(b.dst) is int)
 
     def equal(self, a: View, b: View):
         """The sent packets for which both views give the same current packet, apart from a
