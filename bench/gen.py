@@ -1,10 +1,13 @@
 """Generate a realistic multi-VPC AWS estate as topology YAML.
 
     python bench/gen.py --instances 10000 --vpcs 10 > estate.yaml
+    python bench/gen.py --instances 10000 --rules 100000 > estate.yaml
 
 Each VPC gets public and private subnets in two AZs, an internet and a NAT gateway, tiered
 security groups (referencing each other and CIDRs), a custom network ACL, and an attachment
-to one transit gateway whose single table joins every VPC.
+to one transit gateway whose single table joins every VPC.  `--rules` pads the security groups
+with partner and cross-VPC rules (common service ports from many /24s and /20s) until the
+estate's security group and ACL rules number about that many.
 """
 
 from __future__ import annotations
@@ -14,10 +17,30 @@ import argparse
 import yaml
 
 TIERS = ["web", "app", "db", "cache", "batch"]
+SERVICE_PORTS = [22, 25, 53, 80, 123, 389, 443, 445, 636, 1433, 1521, 2049, 2379, 3000, 3306,
+                 3389, 5000, 5432, 5672, 6379, 6443, 7000, 8000, 8080, 8443, 8888, 9000, 9090,
+                 9092, 9200, 9300, 10250, 11211, 15672, 27017, 50051]
 
 
-def estate(instances: int, vpcs: int, subnets_per_vpc: int = 10) -> dict:
+def base_rules(vpcs: int) -> int:
+    """Security group and network ACL rules the estate has without padding."""
+    return vpcs * (len(TIERS) * 15 + 13)
+
+
+def padding(k: int, vpcs: int) -> dict:
+    """The k-th extra rule of a group: a service port from a partner /24 or a VPC's /20."""
+    port = SERVICE_PORTS[k % len(SERVICE_PORTS)]
+    proto = "udp" if port in (53, 123) else "tcp"
+    if k % 2:
+        cidr = f"100.{64 + k // 512 % 64}.{k // 2 % 256}.0/24"  # partner networks
+    else:
+        cidr = f"10.{k // 2 % vpcs}.{k // 2 // vpcs % 16 * 16}.0/20"
+    return {"protocol": proto, "ports": port, "cidr": cidr}
+
+
+def estate(instances: int, vpcs: int, subnets_per_vpc: int = 10, rules: int = 0) -> dict:
     per_vpc = max(1, instances // vpcs)
+    extra = max(0, rules - base_rules(vpcs)) // (vpcs * len(TIERS))  # per security group
     doc = {"name": f"estate-{instances}", "aws": {"region": "us-east-1", "vpcs": {},
                                                     "transit_gateways": []}}
     attachments = []
@@ -52,6 +75,7 @@ def estate(instances: int, vpcs: int, subnets_per_vpc: int = 10) -> dict:
                                 "security_group": TIERS[t - 1]})
             ingress += [{"protocol": "tcp", "ports": 9000 + k, "cidr": f"10.{k}.0.0/16"}
                         for k in range(12)]
+            ingress += [padding(k + t, vpcs) for k in range(extra)]
             sgs.append({"name": tier, "ingress": ingress})
         doc["aws"]["vpcs"][name] = {
             "cidr": f"10.{v}.0.0/16", "internet_gateway": f"{name}-igw",
@@ -87,8 +111,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--instances", type=int, default=1000)
     ap.add_argument("--vpcs", type=int, default=10)
+    ap.add_argument("--rules", type=int, default=0,
+                    help="pad security groups until the estate has about this many rules")
     args = ap.parse_args()
-    print(yaml.safe_dump(estate(args.instances, args.vpcs), sort_keys=False, width=200))
+    print(yaml.safe_dump(estate(args.instances, args.vpcs, rules=args.rules), sort_keys=False,
+                         width=200))
 
 
 if __name__ == "__main__":

@@ -89,6 +89,7 @@ class Headers:
         order += self.vars["origin"]
         self.bdd.declare(*order)
         self.true, self.false = self.bdd.true, self.bdd.false
+        self._values: dict = {}
         self.has_ports = self.value("proto", 6) | self.value("proto", 17)
         self.universe = self.has_ports | (self.value("dport", 0) & self.value("sport", 0))
         self.ports_equal = reduce(lambda acc, ab: acc & self.bdd.apply(
@@ -97,7 +98,6 @@ class Headers:
         self.header_vars = [v for f in WIDTH for v in self.vars[f]]
         self._subst: dict = {}
         self._equal: dict = {}
-        self._values: dict = {}
 
     # ---- encodings -----------------------------------------------------------------------
 

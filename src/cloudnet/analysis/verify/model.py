@@ -57,6 +57,7 @@ class SymNet:
         self._routing: dict[tuple[str, str], Routing] = {}
         self._owners: dict[str, list[tuple[str, str, object]]] = {}
         self._local: dict[tuple, object] = {}
+        self._answered: dict[tuple, object] = {}
 
     def sym_id(self, node_id: str) -> str:
         return self.class_of.get(node_id, node_id)
@@ -154,7 +155,16 @@ class SymNet:
             self._owners[link_id] = hit
         return hit
 
-    def neighbour(self, node_id: str, iface: str, addr: IPv4Address | None = None):
+    def answered(self, link_id: str, sender: str | None):
+        """Destinations some other neighbour on the segment answers for."""
+        key = (link_id, sender)
+        hit = self._answered.get(key)
+        if hit is None:
+            hit = self._answered[key] = self.hs.any_of(
+                [r for n, _, r in self.owners(link_id) if n != sender])
+        return hit
+
+    def neighbour(self, node_id: str, iface: str):
         """The next node over an interface: ('p2p', end), ('segment', link) or None."""
         link_id = self.nodes[node_id].node.interfaces[iface].link
         if not link_id:

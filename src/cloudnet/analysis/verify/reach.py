@@ -95,6 +95,9 @@ class Engine:
         # per phase (the forward walk's entries come first): node -> (key, translated) -> Entry
         self.ct: list[dict[str, dict[tuple, Entry]]] = [defaultdict(dict), defaultdict(dict)]
         self.seen: list[dict] = [defaultdict(dict), defaultdict(dict)]
+        # Per phase and node, every packet that came by: a packet can be tracked at a node,
+        # or loop there, only if it came by before, which is seldom (one test, usually empty).
+        self.seen_any: list[dict[str, Seen]] = [{}, {}]
         self.filter_use: dict[str, set] = defaultdict(set)
         self.table_use: dict[tuple[str, str], set] = defaultdict(set)
         self.caveats: set[str] = set()
@@ -164,27 +167,41 @@ class Engine:
         sn = sym.nodes[node_id]
         node = sn.node
         # A packet back where it was, unchanged: a loop (compared as concrete packets).
-        loop = hs.false
         seen_here = self.seen[phase][(node_id, in_name)]
-        for s in seen_here.values():
-            same, cross = hs.equal(s.view, view)
-            if not cross:  # views of one walk share an orientation: never crossed
-                loop |= pkts & s.packets & same
-        if loop != hs.false:
-            self._out(st, Outcome(phase, Disposition.LOOP, node_id, view, "returns"), loop)
-            pkts &= ~loop
+        any_here = self.seen_any[phase].get(node_id)
+        if any_here is None:
+            any_here = self.seen_any[phase][node_id] = Seen(view, hs.false)
+        been = pkts & any_here.packets != hs.false
+        if been:
+            loop = hs.false
+            for s in seen_here.values():
+                if hs.compatible(s.view, view):
+                    same, cross = hs.equal(s.view, view)
+                    if not cross:  # views of one walk share an orientation: never crossed
+                        loop |= pkts & s.packets & same
+            if loop != hs.false:
+                self._out(st, Outcome(phase, Disposition.LOOP, node_id, view, "returns"), loop)
+                pkts &= ~loop
         seen = seen_here.get(view)
         if seen is None:
             seen = seen_here[view] = Seen(view, hs.false)
         seen.packets |= pkts
-        st.seen.append(seen)
+        any_here.packets |= pkts  # other states of this layer hold other packets
+        st.seen += [seen, any_here]
 
         # Conntrack: the first entry (in the packet's own history) that it answers.
         groups = []
         rest = pkts
-        for e in chain(self.ct[FORWARD][node_id].values(), self.ct[REPLY][node_id].values()):
+        if phase == REPLY and not been:  # tracked on its way out, perhaps
+            fwd = self.seen_any[FORWARD].get(node_id)
+            been = fwd is not None and pkts & fwd.packets != hs.false
+        candidates = chain(self.ct[FORWARD][node_id].values(), self.ct[REPLY][node_id].values()) \
+            if been else ()
+        for e in candidates:
             if rest == hs.false:
                 break
+            if not hs.compatible(view, e.key):
+                continue
             same, cross = hs.equal(view, e.key)
             if cross:
                 # Only a packet sent to its own source address can be its own reply here; a
@@ -357,14 +374,20 @@ class Engine:
                 part = pkts & hs.subst(region, view)
                 if part != hs.false:
                     ends.append(((owner, oif), part))
-        gone = hs.false
         for (n, i), part in ends:
             k = (n, i, view)
             nxt[k] = nxt.get(k, hs.false) | part
             st.succ.add((depth + 1, k))
-            gone |= part
-        self._out(st, Outcome(phase, Disposition.NEIGHBOR_UNREACHABLE, node_id, view, out),
-                  pkts & ~gone)
+        if nb is None:
+            lost = pkts
+        elif nb[0] == "p2p":
+            lost = hs.false
+        elif route.next_hop is not None:
+            lost = hs.false if ends else pkts
+        else:
+            lost = pkts & ~hs.subst(self.sym.answered(nb[1], node_id if sn.cls is None
+                                                      else None), view)
+        self._out(st, Outcome(phase, Disposition.NEIGHBOR_UNREACHABLE, node_id, view, out), lost)
 
     # ---- incremental updates -------------------------------------------------------------
 

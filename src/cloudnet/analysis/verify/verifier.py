@@ -143,9 +143,11 @@ class Verifier:
 
     # ---- all pairs -----------------------------------------------------------------------
 
-    def class_matrix(self, replies: bool = True) -> dict[tuple[str, str], object]:
-        """For every pair of endpoint classes (hosts interchangeable but for their address,
-        or single endpoints), the packets from one that get through to the other."""
+    def all_pairs(self, replies: bool = True) -> dict[str, tuple[object, list[str]]]:
+        """For every endpoint class (hosts interchangeable but for their address, or single
+        endpoints) and the internet: the packets that get through to it from every source,
+        as one BDD tagged by source, and the sources it holds.  One pair's own set is
+        `pair(source, destination)`, a single intersection away."""
         hs = self.hs
         ok = self.replied() if replies else hs.true
         at: dict[str, list] = {}
@@ -153,18 +155,22 @@ class Verifier:
             if o.disposition is Disposition.ACCEPTED or (
                     o.disposition is Disposition.EXITS_NETWORK and o.node == INTERNET):
                 at.setdefault(o.node, []).append(pkts)
-        senders = {sid: self._sender(sid) for sid in self.origin}
+        name = {n: s for s, n in self.origin.items()}
+        ovars = hs.vars["origin"]
         out = {}
         for dst, parts in at.items():
             u = hs.any_of(parts) & ok
-            if u == hs.false:
-                continue
-            reached = hs.bdd.exist(hs.vars["proto"] + hs.vars["dst"] + hs.vars["dport"] +
-                                   hs.vars["sport"], u)  # who reaches it at all: small
-            for sid, sender in senders.items():
-                if reached & sender != hs.false:
-                    out[(sid, dst)] = u & sender
+            tags = hs.bdd.exist(hs.header_vars, u)
+            senders = [name[sum(1 << (len(ovars) - 1 - i) for i, v in enumerate(ovars) if a[v])]
+                       for a in hs.bdd.pick_iter(tags, care_vars=ovars)]
+            if senders:
+                out[dst] = (u, senders)
         return out
+
+    def pair(self, pairs: dict, source: str, destination: str):
+        """One pair's packets out of `all_pairs()` (symbolic node ids)."""
+        u, senders = pairs.get(destination, (self.hs.false, []))
+        return u & self._sender(source) if source in senders else self.hs.false
 
     # ---- incremental updates -------------------------------------------------------------
 

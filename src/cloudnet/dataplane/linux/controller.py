@@ -88,18 +88,27 @@ class Controller:
         digests = {name: sp.digest() for name, sp in self.plan.namespaces.items()}
         before = self._saved_digests()
         changed = {n for n, d in digests.items() if before.get(n) != d} | set(missing)
+        # Only the ruleset changed (a security-group or ACL edit): one nftables transaction,
+        # nothing read back first; the check of every namespace below verifies it.
+        rules_only = {n for n in changed - set(missing)
+                      if before.get(n, ":").split(":")[0] == digests[n].split(":")[0]}
         new = set(missing)
         first = [v for v in self.plan.veths if v.ns_a in new or v.ns_b in new]
         self._veths(first)
-        reports = self._each(apply=True, only=changed, fresh=frozenset(missing))
+        reports = {r.ns: r for r in self._each(apply=True, only=rules_only, nft_only=True)}
+        reports |= {r.ns: r for r in self._each(apply=True, only=changed - rules_only,
+                                                fresh=frozenset(missing))}
         self._save_digests({n: d for n, d in digests.items() if n in changed} | {
             n: d for n, d in before.items() if n in digests and n not in changed})
         changed_seconds = time.perf_counter() - t0
         done = set(first)
         self._veths([v for v in self.plan.veths if v not in done])
-        reports += self._each(apply=True, only=set(digests) - changed)
+        for r in self._each(apply=True, only=(set(digests) - changed) | rules_only):
+            if r.ns in reports:  # checked again after its fast change: keep what was done
+                r.nft_applied |= reports[r.ns].nft_applied
+            reports[r.ns] = r
         self._save_digests(digests)
-        return Report(reports, len(missing), len(stale), len(self.plan.veths),
+        return Report(list(reports.values()), len(missing), len(stale), len(self.plan.veths),
                       time.perf_counter() - t0, len(changed), changed_seconds)
 
     def _veths(self, veths) -> None:
@@ -131,7 +140,7 @@ class Controller:
         return Report(reports)
 
     def _each(self, apply: bool, only: set[str] | None = None,
-              fresh: frozenset[str] = frozenset()) -> list[NsReport]:
+              fresh: frozenset[str] = frozenset(), nft_only: bool = False) -> list[NsReport]:
         """Reconcile (or only read) the namespaces in `only`; `fresh` ones were just created,
         so there is nothing to read back."""
         spaces = [s for s in self.plan.namespaces.values() if only is None or s.name in only]
@@ -142,14 +151,15 @@ class Controller:
         out: list[NsReport] = []
         if len(chunks) == 1:  # a few namespaces (a live change): threads, no process start
             with ThreadPoolExecutor(WORKERS) as pool:
-                out = list(pool.map(lambda s: reconcile(s, apply, s.name in fresh), spaces))
+                out = list(pool.map(lambda s: reconcile(s, apply, s.name in fresh, nft_only),
+                                    spaces))
         else:
             # Forked workers, each entering namespaces on its own: Python work spreads over
             # the cores, and each nftables commit's wait in the kernel (an RCU grace period,
             # ~10 ms) overlaps with the others'.
             with ProcessPoolExecutor(WORKERS,
                                      mp_context=multiprocessing.get_context("fork")) as pool:
-                for reports in pool.map(_chunk, [(c, apply, fresh) for c in chunks]):
+                for reports in pool.map(_chunk, [(c, apply, fresh, nft_only) for c in chunks]):
                     out += reports
                     self.progress(stage, len(out), len(spaces))
         self.progress(stage, len(out), len(spaces))
@@ -172,12 +182,17 @@ def down(lab: str) -> int:
 # ---- one namespace ---------------------------------------------------------------------
 
 def _chunk(args) -> list[NsReport]:
-    spaces, apply, fresh = args
-    return [reconcile(s, apply, s.name in fresh) for s in spaces]
+    spaces, apply, fresh, nft_only = args
+    return [reconcile(s, apply, s.name in fresh, nft_only) for s in spaces]
 
 
-def reconcile(sp: NsPlan, apply: bool, fresh: bool = False) -> NsReport:
+def reconcile(sp: NsPlan, apply: bool, fresh: bool = False, nft_only: bool = False) -> NsReport:
     report = NsReport(sp.name)
+    if nft_only:
+        with inside(sp.name):
+            Nft().run(f"table inet {TABLE}\ndelete table inet {TABLE}\n{sp.nft}")
+        report.nft_applied = True
+        return report
     with inside(sp.name):
         ipr = IPRoute()
         try:

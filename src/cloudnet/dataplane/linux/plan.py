@@ -3,7 +3,7 @@
 Layout: one network namespace per IR node; a point-to-point IR link is a veth pair between
 two namespaces (with a /31 from 169.254.0.0/17 so routes can name a next hop); a segment is a
 Linux bridge in the namespace of one of its routers (the bridge carries that router's
-addresses), with a veth from every other member.  Each IR route table is a kernel table,
+addresses), with a veth from every other member — or, with only two members, one veth.  Each IR route table is a kernel table,
 chosen by policy routing on the ingress interface (`iif lo` for what the node originates);
 filters and NAT are one nftables table per namespace.
 
@@ -73,9 +73,11 @@ class NsPlan:
     devs: set[str] = field(default_factory=set)  # every device it holds, but lo
 
     def digest(self) -> str:
-        state = (sorted(self.bridges.items()), sorted(self.ports.items()),
-                 sorted(self.addresses.items()), self.routes, self.rules, self.nft)
-        return hashlib.sha1(repr(state).encode()).hexdigest()[:16]
+        """'<devices, addresses and routing>:<ruleset>', so a rules-only change shows."""
+        net = (sorted(self.bridges.items()), sorted(self.ports.items()),
+               sorted(self.addresses.items()), self.routes, self.rules)
+        return ":".join(hashlib.sha1(repr(part).encode()).hexdigest()[:12]
+                        for part in (net, self.nft))
 
 
 @dataclass
@@ -126,8 +128,16 @@ def plan(net: Network, lab: str) -> LabPlan:
             peer_ip[(na, ia)], peer_ip[(nb, ib)] = str(b), str(a)
         else:
             host_node, host_if = _bridge_host(net, link.endpoints)
-            br = names.ifname("b", link_id)
             hs = ns_of[host_node]
+            if len(link.endpoints) == 2:
+                # Two members need no bridge: a veth is the same broadcast domain, and a
+                # bridge would cost every packet a trip through it.
+                (node_id, iface), = [e for e in link.endpoints if e != (host_node, host_if)]
+                mine, theirs = names.ifname("l", link_id), names.ifname("e", f"{node_id}:{iface}")
+                veths.append(Veth(hs.name, mine, ns_of[node_id].name, theirs, link_id))
+                dev[(host_node, host_if)], dev[(node_id, iface)] = mine, theirs
+                continue
+            br = names.ifname("b", link_id)
             hs.bridges[br] = link_id
             dev[(host_node, host_if)] = br
             for node_id, iface in link.endpoints:
