@@ -54,9 +54,11 @@ def trace(topology: Path = TopologyArg,
           proto: str = typer.Option("tcp", "--proto", help="tcp, udp, icmp, any or a number"),
           dport: Optional[int] = typer.Option(None, "--dport"),
           sport: Optional[int] = typer.Option(None, "--sport"),
+          down: list[str] = typer.Option([], "--down", help="what if this node or link (A--B) "
+                                         "were down; repeatable"),
           as_json: bool = typer.Option(False, "--json")) -> None:
     """Follow one packet hop by hop, then its reply, naming what decided each step."""
-    net, warnings = load_network(topology)
+    net, warnings = load_network(topology, down)
     _warn(warnings)
     try:
         start = node_for(net, src_node)
@@ -78,9 +80,11 @@ def reach(topology: Path = TopologyArg,
           ports: Optional[str] = typer.Option(
               None, "--ports", help="services: 22,443,udp/53,icmp (default: icmp, 22, 80, 443 "
                                     "and the ports the topology's rules name)"),
+          down: list[str] = typer.Option([], "--down", help="what if this node or link (A--B) "
+                                         "were down; repeatable"),
           as_json: bool = typer.Option(False, "--json")) -> None:
     """Reachability matrix of every endpoint pair, computed by the tracer."""
-    net, warnings = load_network(topology)
+    net, warnings = load_network(topology, down)
     _warn(warnings)
     try:
         services = parse_services(ports, net)
@@ -97,6 +101,10 @@ def reach(topology: Path = TopologyArg,
 from .dataplane.commands import register as _register_dataplane  # noqa: E402
 
 _register_dataplane(app)
+
+
+from .analysis.verify.commands import register as _register_verify  # noqa: E402
+_register_verify(app)
 
 
 def main() -> None:

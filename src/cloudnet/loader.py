@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from . import yamlsource
 from .diagnostics import Diagnostic, InputError
+from .controlplane.bgp import converge
 from .ir.model import Network
 from .model.base import place_tree
 from .model.errors import pydantic_diagnostics
@@ -17,7 +18,7 @@ from .model.validate import validate_topology
 from .providers.aws import snapshot
 from .providers.aws.compile import compile_aws
 from .providers.internet import compile_internet
-from .providers.onprem.compile import compile_sites
+from .providers.onprem.compile import compile_sites, site_policies
 
 
 def load_model(path: str | Path) -> tuple[Topology, list[Diagnostic]]:
@@ -64,7 +65,9 @@ def _structure(data: dict, source) -> tuple[Topology, list[Diagnostic]]:
     return topo, []
 
 
-def compile_topology(topo: Topology) -> Network:
+def compile_topology(topo: Topology, down: frozenset[str] = frozenset()) -> Network:
+    """The IR of a topology, with BGP computed; `down` takes nodes or links out of service
+    (what-if analysis of a failure)."""
     net = Network(topo.name)
     compile_internet(topo.internet, net)
     compile_sites(topo.onprem, net)
@@ -72,9 +75,32 @@ def compile_topology(topo: Topology) -> Network:
     routers.update({name: s.router.name for name, s in topo.onprem.items()})
     if topo.aws is not None:
         compile_aws(topo.aws, net, routers)
+    site_policies(topo.onprem, net)
+    net.down = frozenset(resolve_down(net, down))
+    converge(net, net.down)
     return net
 
 
-def load_network(path: str | Path) -> tuple[Network, list[Diagnostic]]:
+def resolve_down(net: Network, names) -> set[str]:
+    """Node names, link ids, or `A--B` for every link joining nodes A and B."""
+    out: set[str] = set()
+    for name in names:
+        if name in net.links or name in net.nodes:
+            out.add(name)
+        elif "--" in name and all(n in net.nodes for n in name.split("--", 1)):
+            a, b = name.split("--", 1)
+            out.update(lid for lid, link in net.links.items()
+                       if {e[0] for e in link.endpoints} >= {a, b})
+        elif net.resolve(name):
+            out.add(net.resolve(name))
+        else:
+            from .diagnostics import did_you_mean
+            raise InputError([Diagnostic("--down", None, "", f"no node or link '{name}'"
+                                         f"{did_you_mean(name, net.nodes)}")])
+    return out
+
+
+def load_network(path: str | Path, down: list[str] | None = None
+                 ) -> tuple[Network, list[Diagnostic]]:
     topo, warnings = load_model(path)
-    return compile_topology(topo), warnings
+    return compile_topology(topo, frozenset(down or ())), warnings

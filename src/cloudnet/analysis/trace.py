@@ -265,24 +265,31 @@ class Tracer:
 
             nxt = self._neighbor(node_id, out, route, pkt)
             if nxt is None:
-                addr = route.next_hop or pkt.dst
-                hop.steps.append(Step("forward", "unreachable",
-                                      f"no interface on {out}'s segment answers for {addr}"))
+                why = self._unreachable_why(node_id, out, route, pkt)
+                hop.steps.append(Step("forward", "unreachable", why))
                 return end(Disposition.NEIGHBOR_UNREACHABLE, Cause(
-                    "no-neighbor", f"{node_id}: nothing holds {addr} on the segment of {out}",
-                    route.provenance))
+                    "no-neighbor", f"{node_id}: {why}", route.provenance))
             node_id, in_iface = nxt
         return end(Disposition.LOOP, Cause("loop", f"more than {MAX_HOPS} hops"))
 
+    def _unreachable_why(self, node_id: str, out: str, route: Route, pkt: Packet) -> str:
+        link_id = self.net.nodes[node_id].interfaces[out].link
+        if link_id in self.net.down:
+            return f"link {link_id} is down"
+        if link_id and any(n in self.net.down for n, _ in self.net.links[link_id].endpoints):
+            return f"the node behind {out} is down"
+        return f"nothing holds {route.next_hop or pkt.dst} on the segment of {out}"
+
     def _neighbor(self, node_id: str, out: str, route: Route, pkt: Packet):
         link_id = self.net.nodes[node_id].interfaces[out].link
-        if not link_id:
+        if not link_id or link_id in self.net.down:
             return None
         link = self.net.links[link_id]
         if link.kind is LinkKind.P2P:
-            return self.fab.peer.get((node_id, out))
+            peer = self.fab.peer.get((node_id, out))
+            return peer if peer and peer[0] not in self.net.down else None
         end = self.fab.segment[link_id].get(route.next_hop or pkt.dst)
-        return end if end and end[0] != node_id else None
+        return end if end and end[0] != node_id and end[0] not in self.net.down else None
 
     def _destination_nat(self, node, in_iface, pkt: Packet, translated: Packet | None,
                          hop: Hop) -> Packet:

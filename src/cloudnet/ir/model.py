@@ -127,6 +127,18 @@ class RouteAction(enum.Enum):
     EXIT = "exit"  # leaves the modelled network (EXITS_NETWORK)
 
 
+@dataclass(frozen=True, slots=True)
+class BgpPath:
+    """How a BGP-learned route was learned: shown in traces, compared when routes tie."""
+
+    peer: str  # the neighbour node it came from
+    session: str  # BgpSession id
+    as_path: tuple[int, ...]
+    local_pref: int = 100
+    weight: int = 0
+    med: int = 0
+
+
 @dataclass(slots=True)
 class Route:
     prefix: IPv4Network
@@ -139,6 +151,7 @@ class Route:
     target: str = ""  # the model's name for the target, e.g. igw-1 or pcx-2
     provenance: Provenance = BUILTIN
     inactive: str = ""  # non-empty: never selected, and why (kept to explain decisions)
+    bgp: BgpPath | None = None  # set on routes the control plane learned by BGP
 
 
 @dataclass(slots=True)
@@ -199,6 +212,59 @@ class Node:
 
 
 @dataclass(slots=True)
+class Install:
+    """Where routes learned from a neighbour are installed: a table of the speaker's node,
+    or of another node it programs (e.g. a VPN gateway propagating into VPC route tables)."""
+
+    node: str
+    table: str
+    out_iface: str  # the interface of `node` the installed routes point out of
+    preference: tuple[int, ...]  # class among the table's routes (BGP attributes follow)
+    kind: str  # how traces name them, e.g. "propagated (VPN BGP)"
+    next_hop: IPv4Address | None = None
+    # Ranges a learned route may not override (e.g. a VPC's local range), and why.
+    protected: tuple[IPv4Network, ...] = ()
+    protected_why: str = ""
+
+
+@dataclass(slots=True)
+class BgpNeighbor:
+    """One side of a BGP session: the speaker at `node` and its policy toward the other."""
+
+    node: str
+    iface: str  # the interface the session runs over (a tunnel, a circuit)
+    address: IPv4Address | None = None  # its session address
+    # Prefix policies: None accepts or sends everything; otherwise a route must be equal to
+    # or inside one of the prefixes.
+    import_prefixes: tuple[IPv4Network, ...] | None = None
+    export_prefixes: tuple[IPv4Network, ...] | None = None
+    local_pref: int = 100  # given to routes learned here
+    weight: int = 0  # compared before local preference (Azure connection weight)
+    med: int = 0  # sent with its routes
+    prepend: int = 0  # extra copies of its AS on export
+    max_prefixes: int | None = None  # more accepted than this: the session goes down
+    install: list[Install] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class BgpSession:
+    id: str
+    a: BgpNeighbor
+    b: BgpNeighbor
+    provenance: Provenance = BUILTIN
+    hold_time: int = 9  # seconds; keepalive is a third (documented per provider)
+
+
+@dataclass(slots=True)
+class BgpSpeaker:
+    node: str
+    asn: int
+    router_id: IPv4Address
+    originate: list[tuple[IPv4Network, Provenance]] = field(default_factory=list)
+    provenance: Provenance = BUILTIN
+
+
+@dataclass(slots=True)
 class Network:
     name: str
     nodes: dict[str, Node] = field(default_factory=dict)
@@ -207,6 +273,10 @@ class Network:
     # Model objects a provider could not represent, each with the reason: never dropped silently.
     unsupported: list[Provenance] = field(default_factory=list)
     aliases: dict[str, str] = field(default_factory=dict)  # other names -> node id
+    bgp: dict[str, BgpSpeaker] = field(default_factory=dict)  # node id -> its speaker
+    sessions: list[BgpSession] = field(default_factory=list)
+    sessions_down: dict[str, str] = field(default_factory=dict)  # session id -> why (computed)
+    down: frozenset[str] = frozenset()  # nodes and links out of service (what-if, faults)
 
     def add_node(self, node: Node) -> Node:
         if node.id in self.nodes:

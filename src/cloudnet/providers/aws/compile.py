@@ -21,7 +21,7 @@ from ...ir.model import (Action, Filter, FilterMode, LinkKind, Match, NatKind, N
                          Network, Node, NodeKind, PortRange, Provenance, Route, RouteAction,
                          Rule)
 from .. import internet as inet
-from . import filters
+from . import bgp, filters
 from .model import Aws, Instance, Route as RouteModel, RouteTable as RtModel, Subnet, Vpc
 from .index import AwsIndex
 
@@ -49,6 +49,8 @@ def compile_aws(aws: Aws, net: Network, site_routers: dict[str, str]) -> None:
 
 
 class _Compiler:
+    PREF, TGW_PREF = PREF, TGW_PREF
+
     def __init__(self, aws: Aws, net: Network, site_routers: dict[str, str]):
         self.aws, self.net = aws, net
         self.ix = AwsIndex(aws, site_routers)
@@ -295,7 +297,7 @@ class _Compiler:
                                              target=r.target,
                                              inactive=_overlaps_local(prefix, cidrs, kind))))
         for gw in rtb.propagate:
-            for conn in self.ix.vpns_on.get(gw, []):
+            for conn in [v for v in self.ix.vpns_on.get(gw, []) if not self.speaks_bgp(v)]:
                 kind = f"propagated (VPN {'BGP' if conn.routing == 'bgp' else 'static'})"
                 for j, p in enumerate(conn.static_routes):
                     prefix = IPv4Network(p)
@@ -327,8 +329,17 @@ class _Compiler:
             node.interfaces[side].in_filters.append(self.net.add_filter(
                 filters.peering_source(p.name, side, here, self.ix.vpc_cidrs[here], prov)))
 
+    def speaks_bgp(self, conn) -> bool:
+        """A dynamic VPN whose customer gateway is a modelled router running BGP."""
+        return conn.routing == "bgp" and self.ix.site_routers.get(conn.customer_gateway) \
+            in self.net.bgp
+
     def vgw_vpn(self, conn) -> None:
         prov = conn.provenance(f"site-to-site VPN {conn.name}")
+        if self.speaks_bgp(conn):
+            self._tunnel(conn.gateway, conn.name, conn, prov, "main")
+            bgp.vgw_sessions(self, conn)
+            return
         kind = f"propagated (VPN {'BGP' if conn.routing == 'bgp' else 'static'})"
         main = self.net.nodes[conn.gateway].tables["main"]
         for j, p in enumerate(conn.static_routes):
@@ -395,6 +406,7 @@ class _Compiler:
                                                    target=r.attachment))
         node.origin_table = next(iter(node.tables), "")
         seen_cidrs: set[IPv4Network] = set()
+        dynamic = []  # BGP sessions, built once the static and propagated routes are in
         for att in tgw.attachments:
             ap = att.provenance(f"transit gateway attachment {att.name}")
             assoc = att.associate or tgw.default_route_table or ""
@@ -408,6 +420,9 @@ class _Compiler:
             elif att.vpn:
                 conn = self.ix.vpns[att.vpn]
                 self._tunnel(tgw.name, iface, conn, ap, assoc)
+                if self.speaks_bgp(conn):  # after every table is filled: it exports one
+                    dynamic.append((bgp.tgw_sessions, att, conn))
+                    continue
                 prefixes = [IPv4Network(p) for p in conn.static_routes] \
                     if conn.routing == "bgp" else []
                 kind = "propagated (VPN)"
@@ -420,6 +435,9 @@ class _Compiler:
                     dxmain.routes.append(build.forward(IPv4Network(p), "tgw", dx.provenance(
                         f"allowed prefix {p} toward {tgw.name}", "allowed_prefixes", j),
                         target=tgw.name))
+                if self.ix.site_routers.get(dx.site_router or "") in self.net.bgp:
+                    dynamic.append((bgp.dx_sessions, att, dx))
+                    continue
                 prefixes, kind = [IPv4Network(p) for p in dx.onprem_prefixes], \
                     "propagated (Direct Connect)"
             propagate = att.propagate if att.propagate is not None else (
@@ -433,6 +451,8 @@ class _Compiler:
                         prefix, iface, rp, kind=kind, preference=TGW_PREF[kind],
                         target=att.name)
                     node.tables[tname].routes.append(route)
+        for make, att, other in dynamic:
+            make(self, tgw, att, other)
 
     # ---- the public edge ---------------------------------------------------------------
 

@@ -198,6 +198,7 @@ class DirectConnectGateway(ModelObject):
     """A DX gateway with a transit VIF to a site router; AWS advertises `allowed_prefixes`."""
 
     name: str
+    asn: int = 64512  # Amazon's side
     site_router: str | None = None  # None: the far end is not modelled (traffic exits there)
     allowed_prefixes: list[str] = Field(default_factory=list)
     onprem_prefixes: list[str] = Field(default_factory=list)  # what the site announces

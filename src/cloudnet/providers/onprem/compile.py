@@ -9,8 +9,26 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network
 
 from ...ir import build
-from ...ir.model import LinkKind, Network, Node, NodeKind
+from ...ir.model import BgpNeighbor, BgpSpeaker, Install, LinkKind, Network, Node, NodeKind
 from .model import Site
+
+BGP_PREFERENCE = (20,)  # like an eBGP administrative distance: static routes (0) win
+
+
+def site_neighbor(router: str, iface: str, address=None) -> BgpNeighbor:
+    """The site router's side of a session a cloud provider builds toward it."""
+    return BgpNeighbor(router, iface, address, install=[
+        Install(router, "main", iface, BGP_PREFERENCE, "bgp")])
+
+
+def site_policies(sites: dict[str, Site], net: Network) -> None:
+    """Once every provider built its sessions: the site routers' own import preferences."""
+    prefs = {(s.router.name, link): pref for s in sites.values()
+             for link, pref in s.router.local_pref.items()}
+    for session in net.sessions:
+        for side in (session.a, session.b):
+            if (side.node, side.iface) in prefs:
+                side.local_pref = prefs[(side.node, side.iface)]
 
 
 def compile_sites(sites: dict[str, Site], net: Network) -> None:
@@ -36,6 +54,13 @@ def compile_sites(sites: dict[str, Site], net: Network) -> None:
                 r.provenance(f"static route {r.destination} via {r.via}"),
                 target=r.via))
 
+        if site.router.asn is not None:
+            announce = site.router.announce or [site.network, *site.networks]
+            net.bgp[router.id] = BgpSpeaker(
+                router.id, site.router.asn, IPv4Address(site.router.ip),
+                [(IPv4Network(p), site.router.provenance(f"{router.id} announces {p}",
+                                                         "announce")) for p in announce],
+                site.router.provenance(f"BGP on {router.id} (AS {site.router.asn})", "asn"))
         ends = [(router.id, "lan")]
         for i, h in enumerate(site.hosts):
             host = net.add_node(Node(h.name, NodeKind.HOST, "onprem", "host",

@@ -17,6 +17,10 @@ class Router(ModelObject):
     ip: str  # its address on the site network (the hosts' default gateway)
     routes: list[SiteRoute] = Field(default_factory=list)
     loopbacks: list[str] = Field(default_factory=list)  # extra addresses the router answers on
+    asn: int | None = None  # set: the router speaks BGP on its VPN and circuit links
+    announce: list[str] = Field(default_factory=list)  # prefixes it originates (default: the site's)
+    # Local preference per link (VPN connection or circuit name): the higher, the preferred.
+    local_pref: dict[str, int] = Field(default_factory=dict)
 
 
 class Host(ModelObject):
