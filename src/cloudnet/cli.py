@@ -106,10 +106,17 @@ _register_dataplane(app)
 from .analysis.verify.commands import register as _register_verify  # noqa: E402
 _register_verify(app)
 
+from .importers.commands import register as _register_importers
+_register_importers(app)
+
 
 def main() -> None:
+    from .dataplane.linux.kernel import KernelError
     try:
         app()
+    except KernelError as exc:  # the kernel refused something: say what; `up` again resumes
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
     except InputError as exc:
         for d in sorted(exc.diagnostics, key=lambda d: (d.file, d.line or 0)):
             (err.print(f"[red]{d}[/]", highlight=False) if d.severity == "error"

@@ -1,4 +1,5 @@
-"""From a path (topology YAML or AWS describe snapshot folder) to a validated model and its IR."""
+"""From a path (topology YAML, AWS describe snapshot folder, Terraform plan/state JSON or .tf
+folder) to a validated model and its IR."""
 
 from __future__ import annotations
 
@@ -15,8 +16,13 @@ from .model.base import place_tree
 from .model.errors import pydantic_diagnostics
 from .model.topology import Topology
 from .model.validate import validate_topology
+from .importers import terraform
 from .providers.aws import snapshot
 from .providers.aws.compile import compile_aws
+from .providers.azure import arm
+from .providers.azure.compile import compile_azure
+from .providers.gcp import compute
+from .providers.gcp.compile import compile_gcp
 from .providers.internet import compile_internet
 from .providers.onprem.compile import compile_sites, site_policies
 
@@ -24,10 +30,22 @@ from .providers.onprem.compile import compile_sites, site_policies
 def load_model(path: str | Path) -> tuple[Topology, list[Diagnostic]]:
     """The topology and its warnings; InputError with every problem if it is not valid."""
     p = Path(path)
-    if p.is_dir():
+    # A plan/state JSON or a folder of .tf (a snapshot may keep the .tf that made it: the
+    # snapshot is what was deployed, so it wins).
+    if terraform.is_terraform(p) and not snapshot.is_snapshot(p):
+        topo, report = terraform.load_terraform(p)
+        warnings = report.diagnostics()
+    elif p.is_dir() and compute.is_compute_folder(p):
+        gcp, warnings = compute.load_compute(p)
+        topo = Topology(name=p.name, gcp=gcp)
+    elif p.is_dir() and arm.is_arm_folder(p):
+        azure, warnings = arm.load_arm(p)
+        topo = Topology(name=p.name, azure=azure)
+    elif p.is_dir():
         if not snapshot.is_snapshot(p):
             raise InputError([Diagnostic(str(p), None, "", "a folder must be an AWS snapshot "
-                                         "holding aws_configs/*.json")])
+                                         "holding aws_configs/*.json, Azure ARM JSON in "
+                                         "azure_configs/, or GCP Compute API JSON")])
         aws, warnings = snapshot.load_snapshot(p)
         topo = Topology(name=p.name, aws=aws)
     else:
@@ -75,6 +93,10 @@ def compile_topology(topo: Topology, down: frozenset[str] = frozenset()) -> Netw
     routers.update({name: s.router.name for name, s in topo.onprem.items()})
     if topo.aws is not None:
         compile_aws(topo.aws, net, routers)
+    if topo.azure is not None:
+        compile_azure(topo.azure, net, routers)
+    if topo.gcp is not None:
+        compile_gcp(topo.gcp, net, routers)
     site_policies(topo.onprem, net)
     net.down = frozenset(resolve_down(net, down))
     converge(net, net.down)

@@ -101,9 +101,13 @@ def converge(net: Network, down: set[str] | frozenset[str] = frozenset()) -> Res
             break
     result = Result(best, [s.id for s in live], down_why, rounds)
     net.sessions_down = dict(down_why)
+    # What a speaker installs is the best of what it learned: a prefix it also originates
+    # (announced, not forwarded by BGP) leaves the choice to the table's own preferences.
+    learned = _decide(net, {n: {} for n in net.bgp}, rib_in)
     for s in live:
         for src, dst in ((s.a, s.b), (s.b, s.a)):
-            _install(net, s, src, dst, best[dst.node], result, rib_in.get((s.id, dst.node), {}))
+            _install(net, s, src, dst, learned[dst.node], result,
+                     rib_in.get((s.id, dst.node), {}))
     return result
 
 
@@ -140,8 +144,6 @@ def _decide(net: Network, best: dict, rib_in: dict) -> dict[str, dict[IPv4Networ
 
 def _why_not(path: Path, best: Path) -> str:
     """Why BGP preferred `best` over `path` (the first attribute that differs)."""
-    if best.session == "":
-        return f"BGP prefers the route {best.origin} originates itself"
     for label, mine, theirs, more in (("weight", path.weight, best.weight, True),
                                       ("local preference", path.local_pref, best.local_pref, True),
                                       ("AS path length", len(path.as_path), len(best.as_path), False),

@@ -13,9 +13,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..analysis.endpoints import EndpointError, node_for
-from ..loader import load_network
+from ..loader import compile_topology, load_model, resolve_down
 from .compare import all_pairs, all_services, compare
-from .linux import controller, names
+from .linux import bgpcheck, controller, names
 from .linux.kernel import namespaces
 from .linux.plan import plan
 
@@ -25,11 +25,14 @@ TopologyArg = typer.Argument(..., help="topology YAML file or AWS snapshot folde
 LabOpt = typer.Option(None, "--lab", help="lab name (default: the topology's name)")
 
 
-def _load(topology: Path, lab: str | None):
-    net, warnings = load_network(topology)
+def _load(topology: Path, lab: str | None, down: set[str] | None = None):
+    """The model as the running lab should be: with the faults it holds."""
+    topo, warnings = load_model(topology)
     for w in warnings:
         err.print(f"[yellow]{w}[/]", highlight=False)
-    return net, plan(net, names.lab_name(lab or net.name))
+    name = names.lab_name(lab or topo.name)
+    net = compile_topology(topo, frozenset(controller.faults(name) if down is None else down))
+    return net, plan(net, name, controller.lab_secret(name))
 
 
 def _need_root() -> None:
@@ -155,11 +158,14 @@ def probe(topology: Path = TopologyArg, lab: Optional[str] = LabOpt,
     else:
         err.print("[red]error:[/] give --all, or --from and --to")
         raise typer.Exit(2)
+    waited, route_diff = bgpcheck.wait_converged(net, lab_plan) if net.bgp else (0.0, [])
     verdicts = compare(net, lab_plan, pairs, services)
     bad = [v for v in verdicts if not v.agree]
     if as_json:
         print(json.dumps({"lab": lab_plan.lab, "flows": [v.to_json() for v in verdicts],
-                          "agree": len(verdicts) - len(bad), "disagree": len(bad)}, indent=2))
+                          "agree": len(verdicts) - len(bad), "disagree": len(bad),
+                          "bgp_routes": {"speakers": len(net.bgp), "differences": route_diff}},
+                         indent=2))
     else:
         table = Table(title=f"probe {lab_plan.lab}: model vs live")
         for col in ("from", "to", "service", "model", "live", "agree"):
@@ -171,8 +177,40 @@ def probe(topology: Path = TopologyArg, lab: Optional[str] = LabOpt,
                           "[green]yes[/]" if v.agree else "[red bold]NO[/]")
         out.print(table)
         out.print(f"{len(verdicts) - len(bad)}/{len(verdicts)} flows agree")
-    if bad:
+        if net.bgp:
+            for d in route_diff:
+                out.print(f"  [red]route[/] {d}", highlight=False)
+            out.print(f"BGP routes in the kernel: "
+                      f"{'match the model' if not route_diff else 'DIFFER from the model'} "
+                      f"({len(net.bgp)} speakers; waited {waited:.1f} s for convergence)")
+    if bad or route_diff:
         raise typer.Exit(1)
+
+
+def fault(topology: Path = TopologyArg, lab: Optional[str] = LabOpt,
+          down: list[str] = typer.Option([], "--down", help="node or link (A--B) to fail"),
+          up_: list[str] = typer.Option([], "--up", help="node or link to restore"),
+          ) -> None:
+    """Take a tunnel, circuit or gateway down (or back up) in the running lab; BGP reconverges,
+    and the model's what-if for the same failure is what `probe` then checks against."""
+    _need_root()
+    topo, _ = load_model(topology)
+    name = names.lab_name(lab or topo.name)
+    whole = compile_topology(topo)
+    held = (controller.faults(name) | resolve_down(whole, down)) - resolve_down(whole, up_)
+    controller.save_faults(name, held)
+    net, lab_plan = _load(topology, lab, held)
+    report = controller.Controller(lab_plan).up()
+    out.print(f"lab {name}: {len(held)} node(s)/link(s) down: {', '.join(sorted(held)) or 'none'} "
+              f"(applied in {report.seconds:.2f} s)")
+    for sid, why in sorted(net.sessions_down.items()):
+        out.print(f"  model: BGP session {sid} down: {why}", highlight=False)
+    if net.bgp:
+        waited, diff = bgpcheck.wait_converged(net, lab_plan)
+        out.print(f"BGP {'reconverged' if not diff else 'has NOT converged'} in {waited:.1f} s"
+                  f"{': the kernel matches the model' if not diff else ''}")
+        for d in diff:
+            out.print(f"  [red]route[/] {d}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -182,3 +220,4 @@ def register(app: typer.Typer) -> None:
     app.command("exec", context_settings={"allow_extra_args": True,
                                           "ignore_unknown_options": True})(exec_)
     app.command()(probe)
+    app.command()(fault)

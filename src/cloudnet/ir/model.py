@@ -172,7 +172,8 @@ class Link:
     kind: LinkKind
     endpoints: list[tuple[str, str]]  # (node id, interface name)
     provenance: Provenance = BUILTIN
-    bandwidth_mbps: int | None = None
+    bandwidth_mbps: int | None = None  # a circuit's or tunnel's capacity (shaped live)
+    tunnel: bool = False  # an encrypted tunnel over an underlay (site-to-site VPN)
 
 
 @dataclass(slots=True)

@@ -9,12 +9,18 @@ from typing import Iterator
 from ..diagnostics import Diagnostic
 from ..providers.aws.compile import BACKBONE
 from ..providers.aws.validate import Checks, validate_aws, where
+from ..providers.azure.compile import EDGE as AZURE_EDGE
+from ..providers.azure.validate import azure_nodes, validate_azure
+from ..providers.gcp.compile import EDGE
+from ..providers.gcp.validate import gcp_nodes, validate_gcp
 from ..providers.internet import INTERNET, PRIVATE
 from ..providers.onprem.validate import validate_sites
 from .base import ModelObject
 from .topology import Internet, Topology
 
-RESERVED = {INTERNET: "the built-in internet", BACKBONE: "the built-in AWS public network"}
+RESERVED = {INTERNET: "the built-in internet", BACKBONE: "the built-in AWS public network",
+            EDGE: "the built-in GCP internet edge",
+            AZURE_EDGE: "the built-in Azure public network"}
 
 
 def validate_topology(topo: Topology) -> list[Diagnostic]:
@@ -23,6 +29,10 @@ def validate_topology(topo: Topology) -> list[Diagnostic]:
     routers = {s.router.name for s in topo.onprem.values()} | set(topo.onprem)
     if topo.aws is not None:
         out += validate_aws(topo.aws, routers)
+    if topo.azure is not None:
+        out += validate_azure(topo.azure, routers)
+    if topo.gcp is not None:
+        out += validate_gcp(topo.gcp, topo.onprem)
     c = Checks()
     _site_routes(c, topo)
     _internet_hosts(c, topo.internet)
@@ -40,6 +50,10 @@ def _site_routes(c: Checks, topo: Topology) -> None:
     if aws:
         for dx in aws.direct_connect_gateways:
             ends.setdefault(dx.name, ("Direct Connect gateway", dx.site_router))
+    if topo.azure is not None:
+        lngs = {g.name: g.site_router for g in topo.azure.local_network_gateways}
+        for v in topo.azure.vpn_connections:
+            ends.setdefault(v.name, ("VPN connection", lngs.get(v.local_network_gateway)))
     for site_name, site in topo.onprem.items():
         mine = {site_name, site.router.name}
         for r in site.router.routes:
@@ -96,6 +110,10 @@ def _nodes(topo: Topology) -> Iterator[tuple[str, str, ModelObject, tuple]]:
         yield from ((t.name, "transit gateway", t, ("name",)) for t in aws.transit_gateways)
         yield from ((d.name, "Direct Connect gateway", d, ("name",))
                     for d in aws.direct_connect_gateways)
+    if topo.gcp is not None:
+        yield from gcp_nodes(topo.gcp)
+    if topo.azure is not None:
+        yield from azure_nodes(topo.azure)
     sites = topo.onprem.values()
     yield from ((s.router.name, "site router", s.router, ("name",)) for s in sites)
     yield from ((h.name, "host", h, ("name",)) for s in sites for h in s.hosts)

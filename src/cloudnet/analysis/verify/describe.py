@@ -153,13 +153,31 @@ class Describer:
             if u == named:
                 return f" {word} {label}"
             if u & ~named == hs.false:
-                left = self._prefix_text(named & ~u, field)
-                if len(left) < 60:
-                    return f" {word} {label} except {left}"
+                left = self.prefixes(named & ~u, field, limit=MAX_PREFIXES + 1)
+                if len(left) <= MAX_PREFIXES:
+                    return f" {word} {label} except {','.join(str(n) for n in left)}"
         return f" {word} {self._prefix_text(u, field)}"
+
+    def _cover(self, u, field: str) -> IPv4Network:
+        """The smallest prefix holding the whole set."""
+        hs = self.hs
+        names = hs.vars[field]
+        value, depth = 0, 0
+        while depth < 32:
+            lo, hi = (hs.bdd.let({names[depth]: b}, u) for b in (False, True))
+            if lo != hs.false and hi != hs.false:
+                break
+            u, value, depth = (hi, value << 1 | 1, depth + 1) if lo == hs.false else \
+                (lo, value << 1, depth + 1)
+        return IPv4Network((value << (32 - depth), depth))
 
     def _prefix_text(self, u, field: str) -> str:
         nets = self.prefixes(u, field, limit=MAX_PREFIXES + 1)
+        if len(nets) > MAX_PREFIXES:  # perhaps a block with a few holes
+            cover = self._cover(u, field)
+            holes = self.prefixes(self.hs.prefix(field, cover) & ~u, field, MAX_PREFIXES + 1)
+            if len(holes) <= MAX_PREFIXES:
+                return f"{cover} except {','.join(str(n) for n in holes)}"
         text = ",".join(str(n) for n in nets[:MAX_PREFIXES])
         if len(nets) > MAX_PREFIXES:
             text += f",… ({int(self.hs.bdd.count(u, nvars=32))} addresses)"

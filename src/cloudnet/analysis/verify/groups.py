@@ -26,10 +26,6 @@ class Group:
     kind: str  # host, subnet, vpc, site, internet, any
     nodes: tuple[str, ...]  # the endpoints (hosts, or the internet node)
 
-    @property
-    def label(self) -> str:
-        return self.name
-
 
 class SelectorError(ValueError):
     pass

@@ -52,13 +52,6 @@ class View(NamedTuple):  # a tuple: hashed in C, and hashed very often
     def with_dst(self, addr: IPv4Address) -> View:
         return View(self.src, int(addr), self.swapped)
 
-    def apply(self, p: Packet) -> Packet:
-        """The current packet, given the packet as sent."""
-        def addr(spec):
-            return IPv4Address(spec) if isinstance(spec, int) else getattr(p, spec)
-        sport, dport = (p.dport, p.sport) if self.swapped else (p.sport, p.dport)
-        return Packet(addr(self.src), addr(self.dst), p.proto, sport, dport)
-
 
 SENT = View()
 
@@ -90,6 +83,7 @@ class Headers:
         self.bdd.declare(*order)
         self.true, self.false = self.bdd.true, self.bdd.false
         self._values: dict = {}
+        self._matches: dict = {}
         self.has_ports = self.value("proto", 6) | self.value("proto", 17)
         self.universe = self.has_ports | (self.value("dport", 0) & self.value("sport", 0))
         self.ports_equal = reduce(lambda acc, ab: acc & self.bdd.apply(
@@ -129,11 +123,21 @@ class Headers:
                      for i in range(0, len(items), 2)]
         return items[0]
 
+    def xor(self, u, v):
+        return self.bdd.apply("xor", u, v)
+
     def port_range(self, field: str, lo: int, hi: int):
         return self.any_of([self.value(field, v, n) for v, n in _prefix_blocks(lo, hi, 16)])
 
     def match(self, m: Match):
-        """The packets a Match matches, as `packet.matches` decides it."""
+        """The packets a Match matches, as `packet.matches` decides it (cached: a changed
+        filter is recompiled from its rules' cached sets)."""
+        hit = self._matches.get(m)
+        if hit is None:
+            hit = self._matches[m] = self._match(m)
+        return hit
+
+    def _match(self, m: Match):
         u = self.universe
         if m.protocols:
             u &= self.any_of([self.value("proto", p) for p in m.protocols])
@@ -232,9 +236,9 @@ class Headers:
         out = []
         for a in self.bdd.pick_iter(dsts, care_vars=self.vars["dst"]):
             bits = {v: a[v] for v in self.vars["dst"]}
-            here = self.bdd.cube(bits)
-            out.append(self.bdd.let(bits, diagonal) & here &
-                       self.bdd.cube({s: a[d] for s, d in zip(self.vars["src"], self.vars["dst"])}))
+            same_src = {s: a[d] for s, d in zip(self.vars["src"], self.vars["dst"])}
+            out.append(self.bdd.let(bits, diagonal) & self.bdd.cube(bits) &
+                       self.bdd.cube(same_src))
         return self.any_of(out)
 
     # ---- reading sets back ----------------------------------------------------------------
@@ -242,6 +246,13 @@ class Headers:
     def headers_only(self, u):
         """Forget which source sent the packets."""
         return self.bdd.exist(self.vars["origin"], u)
+
+    def origins(self, u) -> list[int]:
+        """The origin tags present in a set."""
+        names = self.vars["origin"]
+        tags = self.bdd.exist(self.header_vars, u)
+        return [sum(1 << (len(names) - 1 - i) for i, v in enumerate(names) if a[v])
+                for a in self.bdd.pick_iter(tags, care_vars=names)]
 
     def project(self, u, field: str):
         keep = set(self.vars[field])
@@ -267,9 +278,3 @@ class Headers:
         return (Packet(IPv4Address(num("src")), IPv4Address(num("dst")), proto,
                        num("sport") if ports else None, num("dport") if ports else None),
                 num("origin"))
-
-    def contains(self, u, p: Packet, origin: int | None = None) -> bool:
-        c = self.packet(p)
-        if origin is not None:
-            c &= self.origin(origin)
-        return (u & c) != self.false

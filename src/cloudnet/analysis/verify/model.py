@@ -42,6 +42,7 @@ class SymNet:
     def __init__(self, net: Network, hs: Headers, classes: bool = True):
         self.net, self.hs = net, hs
         self.fab = Fabric(net)
+        self.down = net.down  # nodes and links out of service (what-if)
         self.classes = endpoint_classes(net) if classes else []
         self.class_of: dict[str, str] = {}
         self.nodes: dict[str, SymNode] = {}
@@ -58,6 +59,7 @@ class SymNet:
         self._owners: dict[str, list[tuple[str, str, object]]] = {}
         self._local: dict[tuple, object] = {}
         self._answered: dict[tuple, object] = {}
+        self._chunks: dict[tuple, object] = {}
 
     def sym_id(self, node_id: str) -> str:
         return self.class_of.get(node_id, node_id)
@@ -88,7 +90,7 @@ class SymNet:
         hs = self.hs
         actions = {r.action for r in flt.rules}
         if len(actions) <= 1:  # no rule shadows another in effect: one union
-            matched = hs.any_of([hs.match(r.match) for r in flt.rules])
+            matched = self._union([hs.match(r.match) for r in flt.rules])
             if not flt.rules or actions == {flt.default}:
                 return hs.universe if flt.default is Action.ALLOW else hs.false
             return matched if Action.ALLOW in actions else hs.universe & ~matched
@@ -101,6 +103,31 @@ class SymNet:
             if rest == hs.false:
                 break
         return allow | rest if flt.default is Action.ALLOW else allow
+
+    def _union(self, items: list):
+        """A union built from chunks that end where an item hashes to 0 mod 16: the
+        chunks depend on content, not position, so after one rule is added or removed only
+        its chunk (and the union of chunks) is computed again; the rest are remembered."""
+        level = items
+        while len(level) > 16:
+            chunks, current = [], []
+            for u in level:
+                current.append(u)
+                if hash((u,)) % 16 == 0:  # (a node's own hash is its aligned address)
+                    chunks.append(tuple(current))
+                    current = []
+            if current:
+                chunks.append(tuple(current))
+            if len(chunks) == len(level):
+                break
+            level = [self._chunk(c) for c in chunks]
+        return self.hs.any_of(level)
+
+    def _chunk(self, chunk: tuple):
+        hit = self._chunks.get(chunk)
+        if hit is None:
+            hit = self._chunks[chunk] = self.hs.any_of(list(chunk))
+        return hit
 
     def invalidate_filter(self, fid: str) -> None:
         self._allow.pop(fid, None)
@@ -150,6 +177,8 @@ class SymNet:
         if hit is None:
             by_end: dict[tuple[str, str], list[IPv4Address]] = {}
             for addr, (node, iface) in self.fab.segment[link_id].items():
+                if node in self.down:
+                    continue
                 by_end.setdefault((self.sym_id(node), iface), []).append(addr)
             hit = [(n, i, self.hs.addresses("dst", addrs)) for (n, i), addrs in by_end.items()]
             self._owners[link_id] = hit
@@ -167,18 +196,19 @@ class SymNet:
     def neighbour(self, node_id: str, iface: str):
         """The next node over an interface: ('p2p', end), ('segment', link) or None."""
         link_id = self.nodes[node_id].node.interfaces[iface].link
-        if not link_id:
+        if not link_id or link_id in self.down:
             return None
         link = self.net.links[link_id]
         if link.kind is LinkKind.P2P:
             ir_node = self.nodes[node_id].node.id
             peer = self.fab.peer.get((ir_node, iface))
-            return ("p2p", (self.sym_id(peer[0]), peer[1])) if peer else None
+            ok = peer and peer[0] not in self.down
+            return ("p2p", (self.sym_id(peer[0]), peer[1])) if ok else None
         return ("segment", link_id)
 
     def owner(self, link_id: str, addr: IPv4Address) -> tuple[str, str] | None:
         end = self.fab.segment[link_id].get(addr)
-        return (self.sym_id(end[0]), end[1]) if end else None
+        return (self.sym_id(end[0]), end[1]) if end and end[0] not in self.down else None
 
     def local(self, sn: SymNode, vrf: str, at_origin: bool):
         """Destinations delivered to the node itself (for a class: to the member sending, where

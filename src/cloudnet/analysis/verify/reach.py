@@ -27,8 +27,8 @@ from ipaddress import IPv4Address
 
 from ...ir.model import Filter, NatKind, NodeKind, Route, RouteAction
 from ..trace import MAX_HOPS, Disposition, lookup
-from .headers import SENT, Headers, View
-from .model import SymNet, behaviour_key
+from .headers import View
+from .model import SymNet
 
 FORWARD, REPLY = 0, 1
 Key = tuple[str, "str | None", View]  # (node, interface it came in on, rewrite)
@@ -63,8 +63,8 @@ class Seen:
 class State:
     packets: object
     succ: set = field(default_factory=set)  # (depth, key) of the states it fed
-    entries: list = field(default_factory=list)
-    seen: list = field(default_factory=list)
+    entries: dict = field(default_factory=dict)  # id -> Entry it added to
+    seen: dict = field(default_factory=dict)  # id -> Seen it added to
     outcomes: set = field(default_factory=set)
 
 
@@ -102,6 +102,10 @@ class Engine:
         self.table_use: dict[tuple[str, str], set] = defaultdict(set)
         self.caveats: set[str] = set()
         self._touched: set[Outcome] = set()
+        self.seed_of: dict[int, list[Key]] = defaultdict(list)  # origin tag -> seeds
+        for k, p in self.seeds.items():
+            for o in self.hs.origins(p):
+                self.seed_of[o].append(k)
         self._walk(FORWARD, self.seeds)
         self._walk(REPLY, self._reply_seeds(self.outcomes))
 
@@ -117,9 +121,10 @@ class Engine:
         """Sent packets whose reply was delivered."""
         return self.hs.any_of([p for _, p in self.fates(REPLY, Disposition.ACCEPTED)])
 
-    def passed(self, node: str):
-        """Sent packets that went through a node (either way)."""
-        return self.hs.any_of([s.packets for ph in (FORWARD, REPLY)
+    def passed(self, node: str, forward_only: bool = False):
+        """Sent packets that went through a node (on their way out, or either way)."""
+        phases = (FORWARD,) if forward_only else (FORWARD, REPLY)
+        return self.hs.any_of([s.packets for ph in phases
                                for (_, k), s in self.states[ph].items() if k[0] == node])
 
     # ---- the walk ------------------------------------------------------------------------
@@ -133,18 +138,23 @@ class Engine:
                 self._hop(phase, depth, key, pkts, nxt)
             frontier, depth = nxt, depth + 1
 
+    @staticmethod
+    def _reply_key(o: Outcome) -> Key | None:
+        """Where the reply of packets with this fate starts (as the tracer starts it)."""
+        if o.phase != FORWARD:
+            return None
+        if o.disposition is Disposition.ACCEPTED:
+            return (o.node, None, o.view.reply())
+        if o.disposition is Disposition.EXITS_NETWORK:
+            return (o.node, o.detail, o.view.reply())
+        return None
+
     def _reply_seeds(self, outcomes) -> dict[Key, object]:
         seeds: dict[Key, object] = {}
         for o, pkts in outcomes.items():
-            if o.phase != FORWARD or pkts == self.hs.false:
-                continue
-            if o.disposition is Disposition.ACCEPTED:
-                key = (o.node, None, o.view.reply())
-            elif o.disposition is Disposition.EXITS_NETWORK:
-                key = (o.node, o.detail, o.view.reply())
-            else:
-                continue
-            seeds[key] = seeds.get(key, self.hs.false) | pkts
+            key = self._reply_key(o)
+            if key is not None and pkts != self.hs.false:
+                seeds[key] = seeds.get(key, self.hs.false) | pkts
         return seeds
 
     def _out(self, st: State, o: Outcome, pkts) -> None:
@@ -187,7 +197,8 @@ class Engine:
             seen = seen_here[view] = Seen(view, hs.false)
         seen.packets |= pkts
         any_here.packets |= pkts  # other states of this layer hold other packets
-        st.seen += [seen, any_here]
+        st.seen[id(seen)] = seen
+        st.seen[id(any_here)] = any_here
 
         # Conntrack: the first entry (in the packet's own history) that it answers.
         groups = []
@@ -341,7 +352,7 @@ class Engine:
         if e is None:
             e = self.ct[phase][node_id][key] = Entry(*key, self.hs.false)
         e.guard |= pkts
-        st.entries.append(e)
+        st.entries[id(e)] = e
 
     def _leave(self, st, phase, depth, key, sn, route: Route, pkts, at_ingress, view, est,
                nxt) -> None:
@@ -401,7 +412,7 @@ class Engine:
         old = sym.allow(fid)
         sym.net.filters[fid] = new
         sym.invalidate_filter(fid)
-        delta = old ^ sym.allow(fid)
+        delta = self.hs.xor(old, sym.allow(fid))
         affected = self.hs.any_of([
             self.states[ph][(d, k)].packets & self.hs.subst(delta, v)
             for ph, d, k, v in self.filter_use.get(fid, ())])
@@ -417,10 +428,11 @@ class Engine:
         sym.nodes[node_id].node.tables[table].routes = list(routes)
         sym.invalidate_table(node_id, table)
         new = sym.routing(node_id, table)
-        delta = old.unrouted ^ new.unrouted
+        delta = self.hs.xor(old.unrouted, new.unrouted)
         for k in set(old.behaviours) | set(new.behaviours):
             a, b = old.behaviours.get(k), new.behaviours.get(k)
-            delta |= (a.region if a else self.hs.false) ^ (b.region if b else self.hs.false)
+            delta |= self.hs.xor(a.region if a else self.hs.false,
+                                 b.region if b else self.hs.false)
         affected = self.hs.any_of([
             self.states[ph][(d, k)].packets & self.hs.subst(delta, v)
             for ph, d, k, v in self.table_use.get((node_id, table), ())])
@@ -430,9 +442,10 @@ class Engine:
         hs = self.hs
         before = {}
         if affected != hs.false:
-            before = self._retract(affected)
+            starts = {k for o in hs.origins(affected) for k in self.seed_of.get(o, ())}
+            before = self._retract(affected, starts)
             self._touched = set()
-            self._walk(FORWARD, {k: p & affected for k, p in self.seeds.items()})
+            self._walk(FORWARD, {k: self.seeds[k] & affected for k in starts})
             touched = {o: self.outcomes[o] & affected for o in self._touched}
             self._walk(REPLY, self._reply_seeds(touched))
         changed = {}
@@ -444,14 +457,17 @@ class Engine:
                     changed[o] = (new & ~old, old & ~new)
         return Update(affected, changed, time.perf_counter() - t0)
 
-    def _retract(self, affected) -> dict:
-        """Take the packets out of every state they passed; their outcomes as they were."""
+    def _retract(self, affected, starts: set[Key]) -> dict:
+        """Take the packets out of every state they passed (from the seeds of their sources,
+        then from where their replies started); their outcomes as they were."""
         hs = self.hs
         keep = ~affected
         before: dict[Outcome, object] = {}
         for phase in (FORWARD, REPLY):
             states = self.states[phase]
-            stack = [sk for sk in states if sk[0] == 0]
+            if phase == REPLY:
+                starts = {k for o in before if (k := self._reply_key(o)) is not None}
+            stack = [(0, k) for k in starts if (0, k) in states]
             visited = set()
             while stack:
                 sk = stack.pop()
@@ -462,9 +478,9 @@ class Engine:
                 if (st.packets & affected) == hs.false:
                     continue
                 st.packets &= keep
-                for e in st.entries:
+                for e in st.entries.values():
                     e.guard &= keep
-                for s in st.seen:
+                for s in st.seen.values():
                     s.packets &= keep
                 for o in st.outcomes:
                     if o not in before:

@@ -14,12 +14,17 @@ from __future__ import annotations
 from ipaddress import IPv4Address
 
 from ...ir.model import Filter, Network, NodeKind, Route
+from ...providers.internet import DEFAULT_SOURCE
+from ..packet import Packet
 from ..trace import Disposition
 from .atoms import EndpointClass
 from .groups import INTERNET, NOT_PUBLIC, Group, addresses, public_addresses
 from .headers import SENT, Headers
 from .model import SymNet
 from .reach import FORWARD, REPLY, Engine, Update
+
+WELL_KNOWN = (443, 80, 22, 5432, 3306, 8080, 53)
+WORLD = IPv4Address("192.0.2.1")  # TEST-NET-1: "somewhere on the internet" in examples
 
 # What the verifier (like the tracer it mirrors) does not model; printed with every answer.
 NOT_MODELLED = [
@@ -54,7 +59,11 @@ class Verifier:
     def _source_addresses(self, sid: str, cls: EndpointClass | None):
         hs = self.hs
         if sid == INTERNET:
-            return ~hs.any_of([hs.prefix("src", p) for p in NOT_PUBLIC])
+            # The rest of the world: public addresses that are not the model's own (its
+            # announced public addresses and its internet hosts would be spoofed).
+            own = [r.prefix for t in self.net.nodes[INTERNET].tables.values() for r in t.routes
+                   if r.kind in ("announced", "connected")]
+            return ~hs.any_of([hs.prefix("src", p) for p in NOT_PUBLIC + own])
         node = self.sym.nodes[sid].node
         if node.kind is not NodeKind.HOST:
             return None
@@ -138,8 +147,27 @@ class Verifier:
         return self.hs.addresses("src", [a for n in group.nodes
                                          for a in addresses(self.net, n)])
 
-    def passed(self, node_id: str):
-        return self.engine.passed(self.sym.sym_id(node_id))
+    def passed(self, node_id: str, forward_only: bool = False):
+        return self.engine.passed(self.sym.sym_id(node_id), forward_only)
+
+    def example(self, u) -> tuple[str, Packet] | None:
+        """One flow of the set: where it starts and the packet, with familiar values where
+        the set allows them (TCP, a well-known port, the internet's usual source)."""
+        hs = self.hs
+        prefer = []
+        if INTERNET in self.origin:
+            prefer += [hs.origin(self.origin[INTERNET]) & hs.value("src", int(IPv4Address(a)))
+                       for a in
+                       (self.net.nodes[INTERNET].attrs.get("source"), DEFAULT_SOURCE) if a]
+        prefer += [hs.value("proto", 6)] + [hs.value("dport", p) for p in WELL_KNOWN]
+        prefer.append(hs.value("dst", int(WORLD)))
+        picked = hs.pick(u, prefer)
+        if picked is None:
+            return None
+        pkt, tag = picked
+        sid = {n: s for s, n in self.origin.items()}[tag]
+        cls = self.sym.nodes[sid].cls
+        return (cls.member_of(pkt.src) if cls else sid), pkt
 
     # ---- all pairs -----------------------------------------------------------------------
 
@@ -156,13 +184,10 @@ class Verifier:
                     o.disposition is Disposition.EXITS_NETWORK and o.node == INTERNET):
                 at.setdefault(o.node, []).append(pkts)
         name = {n: s for s, n in self.origin.items()}
-        ovars = hs.vars["origin"]
         out = {}
         for dst, parts in at.items():
             u = hs.any_of(parts) & ok
-            tags = hs.bdd.exist(hs.header_vars, u)
-            senders = [name[sum(1 << (len(ovars) - 1 - i) for i, v in enumerate(ovars) if a[v])]
-                       for a in hs.bdd.pick_iter(tags, care_vars=ovars)]
+            senders = [name[n] for n in hs.origins(u)]
             if senders:
                 out[dst] = (u, senders)
         return out

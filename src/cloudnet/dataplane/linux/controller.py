@@ -5,11 +5,13 @@ crash, a kill -9 or a change made behind cloudnet's back it converges to the pla
 
 from __future__ import annotations
 
+import errno
 import json
 import multiprocessing
 import os
 import re
 import shutil
+import subprocess
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,8 +19,9 @@ from pathlib import Path
 from socket import AF_INET
 
 from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
 
-from . import names
+from . import names, processes
 from .kernel import Nft, inside, ip_batch, namespaces, write_sysctl
 from .nftgen import TABLE
 from .plan import RULE_BASE, TABLE_BASE, TABLE_LIMIT, KRoute, KRule, LabPlan, NsPlan
@@ -27,6 +30,7 @@ CHUNK = 25  # namespaces a worker takes at a time
 WORKERS = 4 * (os.cpu_count() or 2)
 DIGESTS = "applied.json"  # namespace -> digest of the state last applied there
 RTN_KINDS = {1: "unicast", 6: "blackhole", 7: "unreachable", 9: "throw"}
+RTPROT_BIRD = 12
 COMMENT = re.compile(r'comment "([^"]*)"')
 SYSCTLS_ROUTER = {"net.ipv4.ip_forward": "1"}
 SYSCTLS_ALL = {
@@ -45,6 +49,7 @@ class NsReport:
     rules: int = 0
     nft_rules: int = 0
     nft_applied: bool = False
+    pending: bool = False  # something waited on another namespace: reconcile once more
 
 
 @dataclass
@@ -96,20 +101,48 @@ class Controller:
         first = [v for v in self.plan.veths if v.ns_a in new or v.ns_b in new]
         self._veths(first)
         reports = {r.ns: r for r in self._each(apply=True, only=rules_only, nft_only=True)}
+        self._start(changed - rules_only)
         reports |= {r.ns: r for r in self._each(apply=True, only=changed - rules_only,
                                                 fresh=frozenset(missing))}
+        self._finish(changed - rules_only)
         self._save_digests({n: d for n, d in digests.items() if n in changed} | {
             n: d for n, d in before.items() if n in digests and n not in changed})
         changed_seconds = time.perf_counter() - t0
         done = set(first)
         self._veths([v for v in self.plan.veths if v not in done])
-        for r in self._each(apply=True, only=(set(digests) - changed) | rules_only):
+        rest = (set(digests) - changed) | rules_only
+        self._start(rest)
+        for r in self._each(apply=True, only=rest):
             if r.ns in reports:  # checked again after its fast change: keep what was done
                 r.nft_applied |= reports[r.ns].nft_applied
             reports[r.ns] = r
+        self._finish(rest)
         self._save_digests(digests)
         return Report(list(reports.values()), len(missing), len(stale), len(self.plan.veths),
                       time.perf_counter() - t0, len(changed), changed_seconds)
+
+    def _start(self, spaces: set[str]) -> None:
+        """wireguard-go creates each tunnel device: it must run before addresses go on."""
+        for name in sorted(spaces):
+            sp = self.plan.namespaces[name]
+            if sp.tunnels:
+                with inside(name):
+                    with IPRoute() as ipr:
+                        existing = set(_links(ipr))
+                processes.start_tunnels(sp, existing)
+
+    def _finish(self, spaces: set[str]) -> None:
+        """Tunnel keys and peers, circuit shaping, and BGP: after devices and addresses."""
+        state = state_dir(self.plan.lab)
+        for name in sorted(spaces):
+            sp = self.plan.namespaces[name]
+            processes.configure_tunnels(sp, state)
+            for dev, mbit in sorted(sp.shaping.items()):
+                subprocess.run(["ip", "netns", "exec", name, "tc", "qdisc", "replace", "dev",
+                                dev, "root", "tbf", "rate", f"{mbit}mbit", "burst",
+                                f"{max(32, mbit)}kb", "latency", "50ms"], capture_output=True)
+            if sp.bird:
+                processes.ensure_bird(sp, state)
 
     def _veths(self, veths) -> None:
         """Both ends of each pair are created in their namespaces at once; pairs that exist
@@ -146,6 +179,15 @@ class Controller:
         spaces = [s for s in self.plan.namespaces.values() if only is None or s.name in only]
         if not spaces:
             return []
+        out = self._reconcile_all(spaces, apply, fresh, nft_only)
+        again = [s for s in spaces if s.name in {r.ns for r in out if r.pending}]
+        if again:
+            redo = {r.ns: r for r in self._reconcile_all(again, apply, frozenset(), False)}
+            out = [redo.get(r.ns, r) for r in out]
+        return out
+
+    def _reconcile_all(self, spaces, apply: bool, fresh: frozenset[str],
+                       nft_only: bool) -> list[NsReport]:
         stage = "configure" if apply else "read"
         chunks = [spaces[i:i + CHUNK] for i in range(0, len(spaces), CHUNK)]
         out: list[NsReport] = []
@@ -166,13 +208,42 @@ class Controller:
         return out
 
 
+def lab_secret(lab: str) -> bytes:
+    """Seeds the lab's tunnel keys: random once, then kept (keys stay stable across ups)."""
+    path = state_dir(lab) / "secret"
+    try:
+        return path.read_bytes()
+    except OSError:
+        secret = os.urandom(32)
+        if os.geteuid() == 0:
+            state_dir(lab).mkdir(parents=True, exist_ok=True)
+            path.write_bytes(secret)
+            path.chmod(0o600)
+        return secret
+
+
+def faults(lab: str) -> set[str]:
+    """Nodes and links `cloudnet fault` holds down in the running lab."""
+    try:
+        return set(json.loads((state_dir(lab) / "faults.json").read_text()))
+    except (OSError, ValueError):
+        return set()
+
+
+def save_faults(lab: str, down: set[str]) -> None:
+    state_dir(lab).mkdir(parents=True, exist_ok=True)
+    (state_dir(lab) / "faults.json").write_text(json.dumps(sorted(down)))
+
+
 def running_labs() -> list[str]:
     root = Path(names.STATE_DIR)
     return sorted(p.name for p in root.iterdir()) if root.is_dir() else []
 
 
 def down(lab: str) -> int:
-    """Remove every namespace of the lab (their devices and conntrack go with them)."""
+    """Stop the lab's processes, remove every namespace of the lab (their devices and
+    conntrack go with them)."""
+    processes.stop_all(lab)
     found = namespaces(names.lab_prefix(lab))
     ip_batch([f"netns del {n}" for n in found], force=True)
     shutil.rmtree(state_dir(lab), ignore_errors=True)
@@ -244,11 +315,12 @@ def _reconcile(ipr, sp: NsPlan, apply: bool, report: NsReport, fresh: bool) -> N
             if apply:
                 ipr.link("set", index=links[port]["index"], master=links[br]["index"])
     for dev in wanted:
-        if dev in links and not links[dev]["up"]:
+        held = dev in sp.down_devs  # a fault holds it down
+        if dev in links and links[dev]["up"] == held:
             if dev != "lo":
-                drift.append(f"device {dev} is down")
+                drift.append(f"device {dev} is {'up' if held else 'down'}")
             if apply:
-                ipr.link("set", index=links[dev]["index"], state="up")
+                ipr.link("set", index=links[dev]["index"], state="down" if held else "up")
     index = {name: l["index"] for name, l in links.items()}
     name_of = {i: n for n, i in index.items()}
 
@@ -274,18 +346,21 @@ def _reconcile(ipr, sp: NsPlan, apply: bool, report: NsReport, fresh: bool) -> N
     have_routes = {}
     for r in [] if fresh else ipr.get_routes(family=AF_INET, table=None):
         table = r.get_attr("RTA_TABLE")
-        if table is None or not TABLE_BASE <= table < TABLE_LIMIT:
-            continue
+        if table is None or not TABLE_BASE <= table < TABLE_LIMIT or r["proto"] == RTPROT_BIRD:
+            continue  # not ours: BIRD owns the routes it installs
         dst = f"{r.get_attr('RTA_DST') or '0.0.0.0'}/{r['dst_len']}"
         kind = RTN_KINDS.get(r["type"], str(r["type"]))
         key = KRoute(table, dst, kind, name_of.get(r.get_attr("RTA_OIF")),
-                     r.get_attr("RTA_GATEWAY"))
+                     r.get_attr("RTA_GATEWAY"), r.get_attr("RTA_PRIORITY") or 0)
         have_routes[key] = r
-    want_routes = {KRoute(k.table, k.dst, k.kind, k.dev, k.via): k for k in sp.routes}
+    want_routes = {KRoute(k.table, k.dst, k.kind, k.dev, k.via, k.metric): k for k in sp.routes}
     for key in set(have_routes) - set(want_routes):
         drift.append(f"route {key.dst} in table {key.table} not in the topology")
-        if apply:
-            ipr.route("del", table=key.table, dst=key.dst, type=key.kind)
+        if apply:  # name it exactly: another route may share the prefix
+            match = dict(table=key.table, dst=key.dst, type=key.kind, priority=key.metric)
+            if key.dev in index:
+                match["oif"] = index[key.dev]
+            ipr.route("del", **match)
     for key, k in want_routes.items():
         if key in have_routes:
             continue
@@ -293,21 +368,28 @@ def _reconcile(ipr, sp: NsPlan, apply: bool, report: NsReport, fresh: bool) -> N
             continue
         drift.append(f"route {key.dst} in table {key.table} ({k.what}) missing")
         if apply:
-            args = dict(table=key.table, dst=key.dst, type=key.kind)
+            args = dict(table=key.table, dst=key.dst, type=key.kind, priority=key.metric)
             if key.dev:
                 args["oif"] = index[key.dev]
             if key.via:
                 args.update(gateway=key.via, flags=4)  # RTNH_F_ONLINK
-            ipr.route("replace", **args)
+            try:
+                ipr.route("replace", **args)
+            except NetlinkError as exc:
+                if exc.code != errno.ENETDOWN:
+                    raise
+                # Its link's other end is not up yet (another namespace, same pass).
+                report.pending = True
     report.routes = len(want_routes)
 
     have_rules = {}
     for r in [] if fresh else ipr.get_rules(family=AF_INET):
         prio = r.get_attr("FRA_PRIORITY")
-        if prio is None or not RULE_BASE <= prio < 32766:
+        if prio is None or not RULE_BASE - 2 <= prio < 32766:
             continue
         table = None if r["action"] != 1 else r.get_attr("FRA_TABLE")
-        have_rules[KRule(prio, r.get_attr("FRA_IIFNAME"), table)] = r
+        dst = f"{r.get_attr('FRA_DST')}/{r['dst_len']}" if r["dst_len"] else None
+        have_rules[KRule(prio, r.get_attr("FRA_IIFNAME"), table, dst)] = r
     want_rules = set(sp.rules)
     for rule in sorted(set(have_rules) - want_rules, key=lambda k: k.priority):
         drift.append(f"policy rule {rule.priority} not in the topology")
@@ -316,11 +398,14 @@ def _reconcile(ipr, sp: NsPlan, apply: bool, report: NsReport, fresh: bool) -> N
     for rule in sorted(want_rules - set(have_rules), key=lambda k: k.priority):
         drift.append(f"policy rule {rule.priority} (iif {rule.iif}) missing")
         if apply:
+            match = {"iifname": rule.iif} if rule.iif else {}
+            if rule.dst:
+                ip, plen = rule.dst.split("/")
+                match.update(dst=ip, dst_len=int(plen))
             if rule.table is None:
-                ipr.rule("add", priority=rule.priority, iifname=rule.iif,
-                         action="FR_ACT_UNREACHABLE")
+                ipr.rule("add", priority=rule.priority, action="FR_ACT_UNREACHABLE", **match)
             else:
-                ipr.rule("add", priority=rule.priority, iifname=rule.iif, table=rule.table)
+                ipr.rule("add", priority=rule.priority, table=rule.table, **match)
     report.rules = len(want_rules)
 
 

@@ -70,6 +70,9 @@ class Hooks:
     refuse: str = ""  # non-empty: traffic addressed to the namespace is dropped, and why
     host: bool = False  # hosts never forward
     nat: list[tuple[NatRule, str | None, str | None]] = field(default_factory=list)  # rule, in, out
+    # The lab's own control plane toward this namespace (BGP sessions, tunnel underlay): it
+    # is not traffic the model filters, so it is let in before the node's refusal.
+    control: list[tuple[str, str]] = field(default_factory=list)  # (match, why)
 
 
 def ruleset(hooks: Hooks, filters: dict[str, Filter]) -> str:
@@ -94,6 +97,7 @@ def ruleset(hooks: Hooks, filters: dict[str, Filter]) -> str:
             rule = _tag(f'oifname "{dev}" jump {chain_for(fid)}', f"{fid} out {why}")
             out.append(rule)
             fwd.append(rule)
+    inp += [_tag(f"{match} accept", why) for match, why in hooks.control]
     if hooks.refuse:
         inp.append(_tag("ct state established,related accept", f"{hooks.name} replies"))
         inp.append(_tag("meta nfproto ipv4 drop", f"{hooks.name} refuses: {hooks.refuse}"))

@@ -18,15 +18,20 @@ Every hop saved is a veth crossing less for each packet.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import subprocess
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
 from ...ir.model import LinkKind, Network, Node, NodeKind, Route, RouteAction
-from . import names, nftgen
+from . import bird, names, nftgen
 
 TRANSFER = IPv4Network("169.254.0.0/17")
+UNDERLAY = IPv4Network("169.254.128.0/17")  # what VPN tunnels ride on
+WG_PORT = 51820
 RULE_BASE = 1000  # policy rule priorities start here (after `local`, before `main`)
+MAIN = 254
 TABLE_BASE = 100  # kernel tables TABLE_BASE..TABLE_LIMIT-1 are ours (local is 255, main 254)
 TABLE_LIMIT = 250
 ANY = IPv4Network("0.0.0.0/0")
@@ -48,14 +53,28 @@ class KRoute:
     kind: str  # unicast, blackhole, unreachable, throw
     dev: str | None = None
     via: str | None = None
+    metric: int = 0  # above BIRD's when the model prefers BGP over this route
     what: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True)
+class Tunnel:
+    """One end of an encrypted VPN tunnel: a wireguard-go device over an underlay veth."""
+
+    dev: str
+    private_key: str
+    port: int
+    peer_key: str
+    peer_endpoint: str  # underlay address:port of the other end
+    link: str
 
 
 @dataclass(frozen=True)
 class KRule:
     priority: int
-    iif: str
+    iif: str | None
     table: int | None  # None: unreachable (no fall-through to the main table)
+    dst: str | None = None
 
 
 @dataclass
@@ -69,13 +88,18 @@ class NsPlan:
     routes: list[KRoute] = field(default_factory=list)
     rules: list[KRule] = field(default_factory=list)
     nft: str = ""
+    tunnels: list[Tunnel] = field(default_factory=list)
+    bird: str = ""  # BIRD configuration, when a node here speaks BGP
+    shaping: dict[str, int] = field(default_factory=dict)  # device -> rate (Mbit/s)
+    down_devs: set[str] = field(default_factory=set)  # held down: a link or node in a fault
 
     devs: set[str] = field(default_factory=set)  # every device it holds, but lo
 
     def digest(self) -> str:
         """'<devices, addresses and routing>:<ruleset>', so a rules-only change shows."""
         net = (sorted(self.bridges.items()), sorted(self.ports.items()),
-               sorted(self.addresses.items()), self.routes, self.rules)
+               sorted(self.addresses.items()), self.routes, self.rules, self.tunnels,
+               self.bird, sorted(self.shaping.items()), sorted(self.down_devs))
         return ":".join(hashlib.sha1(repr(part).encode()).hexdigest()[:12]
                         for part in (net, self.nft))
 
@@ -88,8 +112,15 @@ class LabPlan:
     node_ns: dict[str, str]  # IR node -> namespace
     dev: dict[tuple[str, str], str]  # (IR node, interface) -> device in node_ns[node]
 
+    ns_by_node: dict = field(default_factory=dict)  # IR node -> its NsPlan (while planning)
+    table_ids: dict[str, dict[str, int]] = field(default_factory=dict)  # node -> table -> id
+    peer_address: dict[tuple[str, str], str] = field(default_factory=dict)  # p2p next hops
+
     def dev_of(self, node: str, iface: str) -> str | None:
         return self.dev.get((node, iface))
+
+    def namespaces_addresses(self, node: str, dev: str) -> list[str]:
+        return self.ns_by_node[node].addresses.get(dev, [])
 
 
 @dataclass(frozen=True)
@@ -101,7 +132,8 @@ class Fusion:
     partner_if: str
 
 
-def plan(net: Network, lab: str) -> LabPlan:
+def plan(net: Network, lab: str, secret: bytes = b"") -> LabPlan:
+    """`secret` seeds the tunnels' keys (kept per lab, so keys are stable across runs)."""
     fused = fusions(net)
     home = {nid: fused[nid].partner if nid in fused else nid for nid in net.nodes}
     spaces = {nid: NsPlan(names.ns_name(lab, nid), [nid],
@@ -121,7 +153,13 @@ def plan(net: Network, lab: str) -> LabPlan:
                 continue  # a fused link: no device, the tables chain instead
             a, b = _transfer_pair(link_id, used)
             da, db = names.ifname("p", f"{na}:{ia}"), names.ifname("p", f"{nb}:{ib}")
-            veths.append(Veth(ns_of[na].name, da, ns_of[nb].name, db, link_id))
+            if link.tunnel:  # wireguard-go's sockets share one directory: names carry the lab
+                da, db = names.ifname("w", f"{lab}/{na}:{ia}"), names.ifname("w", f"{lab}/{nb}:{ib}")
+                veths.append(_tunnel(link_id, ns_of[na], da, ns_of[nb], db, secret, used))
+            else:
+                veths.append(Veth(ns_of[na].name, da, ns_of[nb].name, db, link_id))
+            if link.bandwidth_mbps:
+                ns_of[na].shaping[da] = ns_of[nb].shaping[db] = link.bandwidth_mbps
             dev[(na, ia)], dev[(nb, ib)] = da, db
             ns_of[na].addresses[da] = [f"{a}/31"]
             ns_of[nb].addresses[db] = [f"{b}/31"]
@@ -154,15 +192,33 @@ def plan(net: Network, lab: str) -> LabPlan:
             if d is not None and iface.addresses:
                 ns_of[nid].addresses.setdefault(d, []).extend(
                     f"{a}/{n.prefixlen}" for a, n in iface.addresses)
-    for (nid, _), d in dev.items():
+    for (nid, iname), d in dev.items():
         ns_of[nid].devs.add(d)
+        link = net.nodes[nid].interfaces[iname].link
+        if nid in net.down or link in net.down:
+            ns_of[nid].down_devs.add(d)
     for sp in spaces.values():
         sp.devs.update(sp.ports)
-    lab_plan = LabPlan(lab, {}, veths, {nid: ns_of[nid].name for nid in net.nodes}, dev)
+    lab_plan = LabPlan(lab, {}, veths, {nid: ns_of[nid].name for nid in net.nodes}, dev,
+                       ns_of, peer_address=peer_ip)
     for nid, sp in spaces.items():
         subs = [fused[s] for s in sp.nodes[1:]]
-        _Routing(net, sp, lab_plan, peer_ip, subs).build()
-        sp.nft = nftgen.ruleset(_hooks(net, nid, subs, lab_plan), net.filters)
+        routing = _Routing(net, sp, lab_plan, peer_ip, subs)
+        routing.build()
+        lab_plan.table_ids[nid] = routing.tables_of(nid)
+        hooks = _hooks(net, nid, subs, lab_plan)
+        if nid in net.bgp:
+            peers = _peers(net, nid, lab_plan, peer_ip)
+            sp.bird = bird.config(net, nid, peers, routing.tables_of(nid),
+                                  f"{names.STATE_DIR}/{lab}/bird-{nid}.log")
+            for p in peers:
+                dev = lab_plan.dev_of(nid, p.mine.iface)
+                for way in ("dport", "sport"):
+                    hooks.control.append((f'iifname "{dev}" ip saddr {p.peer_ip} tcp {way} 179',
+                                          f"BGP session {p.session.id}"))
+        for t in sp.tunnels:
+            hooks.control.append((f"udp dport {t.port}", f"tunnel {t.link} underlay"))
+        sp.nft = nftgen.ruleset(hooks, net.filters)
         lab_plan.namespaces[sp.name] = sp
     return lab_plan
 
@@ -216,15 +272,42 @@ def _fusion(net: Network, nid: str, node: Node) -> Fusion | None:
     return Fusion(nid, lan, up, partner, partner_if)
 
 
-def _transfer_pair(link_id: str, used: set[IPv4Address]) -> tuple[IPv4Address, IPv4Address]:
+def _transfer_pair(link_id: str, used: set[IPv4Address],
+                   pool: IPv4Network = TRANSFER) -> tuple[IPv4Address, IPv4Address]:
     """A /31 for a link, from a hash of its id (stable as other links come and go)."""
-    slots = TRANSFER.num_addresses // 2
+    slots = pool.num_addresses // 2
     slot = int(hashlib.sha1(link_id.encode()).hexdigest(), 16) % slots
-    while TRANSFER.network_address + 2 * slot in used:
+    while pool.network_address + 2 * slot in used:
         slot = (slot + 1) % slots
-    a = TRANSFER.network_address + 2 * slot
+    a = pool.network_address + 2 * slot
     used.update((a, a + 1))
     return a, a + 1
+
+
+def _key(secret: bytes, what: str) -> tuple[str, str]:
+    """A WireGuard key pair derived from the lab's secret (the public half by `wg pubkey`)."""
+    raw = bytearray(hashlib.sha256(secret + what.encode()).digest())
+    raw[0] &= 248
+    raw[31] = (raw[31] & 127) | 64  # Curve25519 clamping
+    private = base64.b64encode(bytes(raw)).decode()
+    public = subprocess.run(["wg", "pubkey"], input=private, capture_output=True, text=True,
+                            check=True).stdout.strip()
+    return private, public
+
+
+def _tunnel(link_id: str, a: NsPlan, dev_a: str, b: NsPlan, dev_b: str, secret: bytes,
+            used: set[IPv4Address]) -> Veth:
+    """Both tunnel ends, and the underlay veth they talk over (its stand-in for the internet)."""
+    ua, ub = _transfer_pair(link_id + "/underlay", used, UNDERLAY)
+    under_a, under_b = names.ifname("u", link_id + "/a"), names.ifname("u", link_id + "/b")
+    a.addresses[under_a], b.addresses[under_b] = [f"{ua}/31"], [f"{ub}/31"]
+    a.devs.add(under_a)
+    b.devs.add(under_b)
+    (pa, qa), (pb, qb) = _key(secret, f"{link_id}/a"), _key(secret, f"{link_id}/b")
+    port = WG_PORT + int(hashlib.sha1(link_id.encode()).hexdigest(), 16) % 1000
+    a.tunnels.append(Tunnel(dev_a, pa, port, qb, f"{ub}:{port}", link_id))
+    b.tunnels.append(Tunnel(dev_b, pb, port, qa, f"{ua}:{port}", link_id))
+    return Veth(a.name, under_a, b.name, under_b, link_id)
 
 
 def _bridge_host(net: Network, ends: list[tuple[str, str]]) -> tuple[str, str]:
@@ -263,9 +346,15 @@ class _Routing:
         nid = self.sp.nodes[0]
         node = self.net.nodes[nid]
         ids = {name: self.table_id() for name in sorted(node.tables)}
+        self.ids = ids
         for name, table in node.tables.items():
-            for r in _best(table.routes):
-                self.route(ids[name], nid, r, throw=r.out_iface in self.to_fused)
+            # Routes this node's own BGP speaker learns are BIRD's to install, not ours.
+            mine = [r for r in table.routes if _bird_owned(self.net, nid, r)]
+            worst = min((r.preference for r in mine if not r.inactive), default=None)
+            for r in _best([r for r in table.routes if r not in mine]):
+                metric = 1000 if worst is not None and r.preference > worst else 0
+                self.route(ids[name], nid, r, throw=r.out_iface in self.to_fused,
+                           metric=metric)
         segments = self.table_id() if self.fused else None
         for f in self.fused:
             sub = self.net.nodes[f.node]
@@ -287,24 +376,52 @@ class _Routing:
                        [out_id, ids[node.interfaces[f.partner_if].table], segments])
         if node.origin_table in ids:
             self.rules("lo", [ids[node.origin_table], segments])
+        if self.sp.tunnels or nid in self.net.bgp:
+            # The lab's own plumbing (BGP sessions, tunnel underlays) uses the link addresses,
+            # which only the main table knows.
+            for i, pool in enumerate((TRANSFER, UNDERLAY)):
+                self.sp.rules.append(KRule(RULE_BASE - 2 + i, None, MAIN, str(pool)))
+
+    def tables_of(self, nid: str) -> dict[str, int]:
+        return dict(self.ids) if nid == self.sp.nodes[0] else {}
 
     def rules(self, iif: str, tables: list[int | None]) -> None:
         for tid in [t for t in tables if t is not None] + [None]:
             self.sp.rules.append(KRule(self.prio, iif, tid))
             self.prio += 1
 
-    def route(self, tid: int, nid: str, r: Route, throw: bool = False) -> None:
+    def route(self, tid: int, nid: str, r: Route, throw: bool = False, metric: int = 0) -> None:
         what = r.provenance.what
         dev = self.lab.dev_of(nid, r.out_iface) if r.out_iface else None
         if throw:
             self.sp.routes.append(KRoute(tid, str(r.prefix), "throw", what=what))
         elif r.action is not RouteAction.FORWARD or dev is None:
-            self.sp.routes.append(KRoute(tid, str(r.prefix), "blackhole", what=what))
+            self.sp.routes.append(KRoute(tid, str(r.prefix), "blackhole", metric=metric,
+                                         what=what))
         else:
             link = self.net.links[self.net.nodes[nid].interfaces[r.out_iface].link]
             via = self.peer_ip[(nid, r.out_iface)] if link.kind is LinkKind.P2P else (
                 str(r.next_hop) if r.next_hop else None)
-            self.sp.routes.append(KRoute(tid, str(r.prefix), "unicast", dev, via, what))
+            self.sp.routes.append(KRoute(tid, str(r.prefix), "unicast", dev, via, metric, what))
+
+
+def _bird_owned(net: Network, nid: str, r: Route) -> bool:
+    return r.bgp is not None and nid in net.bgp and any(
+        s.id == r.bgp.session and nid in (s.a.node, s.b.node) for s in net.sessions)
+
+
+def _peers(net: Network, nid: str, lab: LabPlan, peer_ip: dict) -> list[bird.Peer]:
+    """This node's side of each BGP session that runs over a link it has a device on."""
+    out = []
+    for i, s in enumerate(net.sessions):
+        for mine, theirs in ((s.a, s.b), (s.b, s.a)):
+            dev = lab.dev_of(nid, mine.iface) if mine.node == nid else None
+            if dev is None or theirs.node not in net.bgp or (nid, mine.iface) not in peer_ip:
+                continue
+            local = next(a for a in lab.namespaces_addresses(nid, dev))
+            out.append(bird.Peer(f"s{i}", s, mine, theirs, local.split("/")[0],
+                                 peer_ip[(nid, mine.iface)], net.bgp[theirs.node].asn))
+    return out
 
 
 def _hooks(net: Network, nid: str, fused: list[Fusion], lab: LabPlan) -> nftgen.Hooks:

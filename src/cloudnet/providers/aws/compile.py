@@ -364,7 +364,8 @@ class _Compiler:
             return
         build.p2p(self.net, (gw, gw_iface), (router, conn.name), prov, a_table=table,
                   b_table="main")
-        self.net.links[f"{gw}:{gw_iface}--{router}:{conn.name}"].bandwidth_mbps = 1250
+        link = self.net.links[f"{gw}:{gw_iface}--{router}:{conn.name}"]
+        link.bandwidth_mbps, link.tunnel = 1250, True  # AWS caps a VPN tunnel at 1.25 Gbps
 
     def dx_gateway(self, dx) -> None:
         prov = dx.provenance(f"Direct Connect gateway {dx.name}")
