@@ -33,11 +33,13 @@ class Path:
     local_pref: int = 100
     med: int = 0
     peer_router_id: int = 0
+    order: int = 0  # the session's place in the IR: ties between parallel sessions
 
     def rank(self) -> tuple:
-        """Smaller is better."""
+        """Smaller is better.  The last tie-breaks follow BIRD's: lowest router id, then
+        lowest neighbour address — which the data plane gives in session order."""
         return (self.session != "", -self.weight, -self.local_pref, len(self.as_path), self.med,
-                self.peer_router_id, self.session)
+                self.peer_router_id, self.order)
 
 
 @dataclass
@@ -123,7 +125,7 @@ def _advertise(net: Network, s: BgpSession, src: BgpNeighbor, dst: BgpNeighbor,
             continue  # loop prevention; import policy
         out[prefix] = Path(prefix, as_path, path.origin, path.provenance, s.id, src.node,
                            dst.weight, dst.local_pref, src.med,
-                           int(net.bgp[src.node].router_id))
+                           int(net.bgp[src.node].router_id), net.sessions.index(s))
     return out
 
 
@@ -151,7 +153,9 @@ def _why_not(path: Path, best: Path) -> str:
         if mine != theirs:
             word = ("higher" if more else "shorter" if label.startswith("AS") else "lower")
             return f"BGP chose the path from {best.peer}: {word} {label} ({theirs} vs {mine})"
-    return f"BGP chose the path from {best.peer}: lower router id"
+    if best.peer_router_id != path.peer_router_id:
+        return f"BGP chose the path from {best.peer}: lower router id"
+    return f"BGP chose the parallel session {best.session} (lower neighbour address)"
 
 
 def _install(net: Network, s: BgpSession, src: BgpNeighbor, dst: BgpNeighbor,

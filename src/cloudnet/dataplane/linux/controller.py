@@ -351,9 +351,11 @@ def _reconcile(ipr, sp: NsPlan, apply: bool, report: NsReport, fresh: bool) -> N
         dst = f"{r.get_attr('RTA_DST') or '0.0.0.0'}/{r['dst_len']}"
         kind = RTN_KINDS.get(r["type"], str(r["type"]))
         key = KRoute(table, dst, kind, name_of.get(r.get_attr("RTA_OIF")),
-                     r.get_attr("RTA_GATEWAY"), r.get_attr("RTA_PRIORITY") or 0)
+                     r.get_attr("RTA_GATEWAY"), r.get_attr("RTA_PRIORITY") or 0,
+                     r.get_attr("RTA_PREFSRC"))
         have_routes[key] = r
-    want_routes = {KRoute(k.table, k.dst, k.kind, k.dev, k.via, k.metric): k for k in sp.routes}
+    want_routes = {KRoute(k.table, k.dst, k.kind, k.dev, k.via, k.metric, k.src): k
+                   for k in sp.routes}
     for key in set(have_routes) - set(want_routes):
         drift.append(f"route {key.dst} in table {key.table} not in the topology")
         if apply:  # name it exactly: another route may share the prefix
@@ -373,6 +375,8 @@ def _reconcile(ipr, sp: NsPlan, apply: bool, report: NsReport, fresh: bool) -> N
                 args["oif"] = index[key.dev]
             if key.via:
                 args.update(gateway=key.via, flags=4)  # RTNH_F_ONLINK
+            if key.src:
+                args["prefsrc"] = key.src
             try:
                 ipr.route("replace", **args)
             except NetlinkError as exc:

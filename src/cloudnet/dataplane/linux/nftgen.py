@@ -86,17 +86,16 @@ def ruleset(hooks: Hooks, filters: dict[str, Filter]) -> str:
             body.extend(filter_chain(chains[fid], filters[fid]))
         return chains[fid]
 
-    inp, out, fwd, pre, post = [], [], [], [], []
+    # The IR's pipeline: inbound filters see the packet as it arrives (before destination
+    # NAT), outbound filters as it leaves (after source NAT) — so they hook prerouting after
+    # conntrack and postrouting after NAT, whether the packet is forwarded or local.
+    ingress, egress, inp, fwd, pre, post = [], [], [], [], [], []
     for dev, fids, why in hooks.inbound:
         for fid in fids:
-            rule = _tag(f'iifname "{dev}" jump {chain_for(fid)}', f"{fid} in {why}")
-            inp.append(rule)
-            fwd.append(rule)
+            ingress.append(_tag(f'iifname "{dev}" jump {chain_for(fid)}', f"{fid} in {why}"))
     for dev, fids, why in hooks.outbound:
         for fid in fids:
-            rule = _tag(f'oifname "{dev}" jump {chain_for(fid)}', f"{fid} out {why}")
-            out.append(rule)
-            fwd.append(rule)
+            egress.append(_tag(f'oifname "{dev}" jump {chain_for(fid)}', f"{fid} out {why}"))
     inp += [_tag(f"{match} accept", why) for match, why in hooks.control]
     if hooks.refuse:
         inp.append(_tag("ct state established,related accept", f"{hooks.name} replies"))
@@ -121,9 +120,10 @@ def ruleset(hooks: Hooks, filters: dict[str, Filter]) -> str:
     # stateful filter and no NAT opts out of connection tracking (as stateless as the model).
     for name, kind, hook, prio, rules in (
             ("raw", "filter", "prerouting", "raw", raw), ("rawout", "filter", "output", "raw", raw),
-            ("input", "filter", "input", "filter", inp), ("output", "filter", "output", "filter", out),
-            ("forward", "filter", "forward", "filter", fwd),
-            ("pre", "nat", "prerouting", "dstnat", pre), ("post", "nat", "postrouting", "srcnat", post)):
+            ("ingress", "filter", "prerouting", "-150", ingress),
+            ("input", "filter", "input", "filter", inp), ("forward", "filter", "forward", "filter", fwd),
+            ("pre", "nat", "prerouting", "dstnat", pre), ("post", "nat", "postrouting", "srcnat", post),
+            ("egress", "filter", "postrouting", "200", egress)):
         if rules:
             lines += [f"  chain {name} {{",
                       f"    type {kind} hook {hook} priority {prio}; policy accept;",

@@ -54,6 +54,7 @@ class KRoute:
     dev: str | None = None
     via: str | None = None
     metric: int = 0  # above BIRD's when the model prefers BGP over this route
+    src: str | None = None  # the model's address on that interface, not the link's /31
     what: str = field(default="", compare=False)
 
 
@@ -146,12 +147,23 @@ def plan(net: Network, lab: str, secret: bytes = b"") -> LabPlan:
     veths: list[Veth] = []
     peer_ip: dict[tuple[str, str], str] = {}  # (node, iface) -> the peer's transfer address
     used: set[IPv4Address] = set()
+    # Links carrying BGP sessions get addresses in session order, the session's `a` side the
+    # lower one: BIRD breaks ties by lowest neighbour address, the model by session order.
+    ordered: dict[str, tuple[IPv4Address, IPv4Address]] = {}
+    for i, s in enumerate(net.sessions):
+        link = net.nodes[s.a.node].interfaces[s.a.iface].link if s.a.iface in \
+            net.nodes[s.a.node].interfaces else ""
+        if link and link not in ordered:
+            a = TRANSFER.network_address + 2 * len(ordered)
+            a_first = net.links[link].endpoints[0][0] == s.a.node
+            ordered[link] = (a, a + 1) if a_first else (a + 1, a)
+            used.update((a, a + 1))
     for link_id, link in sorted(net.links.items()):
         if link.kind is LinkKind.P2P:
             (na, ia), (nb, ib) = link.endpoints
             if home[na] == home[nb]:
                 continue  # a fused link: no device, the tables chain instead
-            a, b = _transfer_pair(link_id, used)
+            a, b = ordered.get(link_id) or _transfer_pair(link_id, used)
             da, db = names.ifname("p", f"{na}:{ia}"), names.ifname("p", f"{nb}:{ib}")
             if link.tunnel:  # wireguard-go's sockets share one directory: names carry the lab
                 da, db = names.ifname("w", f"{lab}/{na}:{ia}"), names.ifname("w", f"{lab}/{nb}:{ib}")
@@ -399,10 +411,14 @@ class _Routing:
             self.sp.routes.append(KRoute(tid, str(r.prefix), "blackhole", metric=metric,
                                          what=what))
         else:
-            link = self.net.links[self.net.nodes[nid].interfaces[r.out_iface].link]
+            iface = self.net.nodes[nid].interfaces[r.out_iface]
+            link = self.net.links[iface.link]
             via = self.peer_ip[(nid, r.out_iface)] if link.kind is LinkKind.P2P else (
                 str(r.next_hop) if r.next_hop else None)
-            self.sp.routes.append(KRoute(tid, str(r.prefix), "unicast", dev, via, metric, what))
+            src = str(iface.addresses[0][0]) if iface.addresses and link.kind is LinkKind.P2P \
+                else None
+            self.sp.routes.append(KRoute(tid, str(r.prefix), "unicast", dev, via, metric, src,
+                                         what))
 
 
 def _bird_owned(net: Network, nid: str, r: Route) -> bool:
