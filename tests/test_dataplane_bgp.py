@@ -72,3 +72,23 @@ def test_bgp_over_direct_connect_and_wireguard_vpn_with_failover(lab):
     _, diff = bgpcheck.wait_converged(net3, plan3)
     assert diff == [], diff
     assert all(v.agree for v in compare(net3, plan3, [("dc-ops", "db-1")], ["icmp"]))
+
+
+def test_multicloud_flagship_agrees_before_and_after_a_circuit_fails():
+    lab = names.lab_name(f"t{os.getpid() % 10000}-mc")
+    topo, _ = load_model(EXAMPLE.parent / "multicloud.yaml")
+    try:
+        for down in (frozenset(), frozenset({"aws-dx", "az-er"})):
+            controller.save_faults(lab, set(down))
+            net = compile_topology(topo, down)
+            lab_plan = plan(net, lab, controller.lab_secret(lab))
+            controller.Controller(lab_plan).up()
+            _, diff = bgpcheck.wait_converged(net, lab_plan)
+            assert diff == [], diff
+            verdicts = compare(net, lab_plan, all_pairs(net), ["icmp", "tcp/443", "tcp/8080"])
+            bad = [v.to_json() for v in verdicts if not v.agree]
+            assert not bad
+            assert sum(v.live for v in verdicts) > len(verdicts) // 3
+    finally:
+        controller.down(lab)
+    assert namespaces(names.lab_prefix(lab)) == [] and processes.stop_all(lab) == 0

@@ -63,3 +63,29 @@ def test_peering_triangle():
 def test_every_example_validates(name):
     net, warnings = load_network(EXAMPLES / name)
     assert net.nodes and not warnings
+
+
+def test_multicloud_flagship():
+    m = verdicts("multicloud.yaml", "icmp,443,8080")
+    assert m["dc-ops", "aws-app-1"]["tcp/8080"] == "ACCEPTED"  # over Direct Connect
+    assert m["dc-ops", "az-app-1"]["icmp"] == "ACCEPTED"  # over ExpressRoute, gateway transit
+    assert m["dc-ops", "gcp-app-1"]["icmp"] == "ACCEPTED"  # over HA VPN
+    assert m["aws-app-1", "az-app-1"]["icmp"] == "ACCEPTED"  # cloud to cloud through the DC
+    assert m["client", "aws-web"]["tcp/443"] == "ACCEPTED"
+    assert m["client", "az-web"]["tcp/443"] == "ACCEPTED"
+    assert m["client", "aws-app-1"]["tcp/8080"] == "NULL_ROUTED"  # private: not on the internet
+    assert m["aws-web", "aws-db-1"]["tcp/443"] == "DENIED_IN"
+
+
+def test_multicloud_failover_what_if():
+    from cloudnet.analysis.trace import Tracer
+    from cloudnet.loader import compile_topology, load_model
+    from ipaddress import IPv4Address
+    from cloudnet.analysis.packet import make_packet
+    topo, _ = load_model(EXAMPLES / "multicloud.yaml")
+    pkt = make_packet(IPv4Address("192.168.10.20"), IPv4Address("10.10.1.10"), 6, 8080)
+    up = Tracer(compile_topology(topo)).trace("dc-ops", pkt)
+    down = Tracer(compile_topology(topo, frozenset({"aws-dx"}))).trace("dc-ops", pkt)
+    assert up.nodes[:3] == ["dc-ops", "dc-router", "aws-dx"]
+    assert down.nodes[:3] == ["dc-ops", "dc-router", "aws-hub"]  # the VPN tunnel
+    assert up.disposition.value == down.disposition.value == "ACCEPTED"

@@ -175,7 +175,7 @@ def _install(net: Network, s: BgpSession, src: BgpNeighbor, dst: BgpNeighbor,
                           path.provenance.path)
         for inst in dst.install:
             preference = inst.preference + path.rank()[1:5]
-            blocked = lost or (inst.protected_why if any(prefix.overlaps(p)
+            blocked = lost or (inst.protected_why if any(prefix.subnet_of(p)
                                                           for p in inst.protected) else "")
             route = build.forward(prefix, inst.out_iface, prov, kind=inst.kind,
                                   preference=preference, target=src.node,

@@ -510,6 +510,7 @@ class _Compiler:
 
 
 def _overlaps_local(prefix: IPv4Network, cidrs: list[IPv4Network], kind: str) -> str:
-    if kind.startswith("propagated") and any(prefix.overlaps(c) for c in cidrs):
+    # Equal to or inside the local range: a supernet still serves addresses outside it.
+    if kind.startswith("propagated") and any(prefix.subnet_of(c) for c in cidrs):
         return "a propagated route never overrides the VPC's local route"
     return ""
