@@ -22,6 +22,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/compile_and_trace.py
+	$(BIN)/python bench/verify_scale.py
+	$(BIN)/python bench/dataplane.py
+	$(BIN)/python bench/hybrid.py
 
 clean:
 	rm -rf $(VENV)
