@@ -12,7 +12,7 @@ import pytest
 
 from cloudnet import yamlsource
 from cloudnet.diagnostics import InputError
-from cloudnet.providers.aws import snapshot
+from cloudnet.importers import jsondoc
 from cloudnet.providers.aws.snapshot import is_snapshot, load_snapshot
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -515,4 +515,4 @@ def test_random_corruption_never_crashes(monkeypatch):
                           else target.parents[2])
         except InputError:
             pass
-    assert snapshot.yamlsource.load is not real  # the corruption reached the importer
+    assert jsondoc.yamlsource.load is not real  # the corruption reached the importer

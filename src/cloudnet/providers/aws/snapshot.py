@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 
-from ... import yamlsource
-from ...diagnostics import Diagnostic, InputError, SourceMap, format_path
+from ...diagnostics import Diagnostic, InputError
+from ...importers.jsondoc import At, JsonImporter
 from .model import (AclRule, Aws, CustomerGateway, DirectConnectGateway, Instance, Interface, NatGateway,
                     NetworkAcl, Peering, Route, RouteTable, SecurityGroup, SgRule, Subnet,
                     TgwAttachment, TgwRoute, TgwRouteTable, TransitGateway, Vpc, VpnConnection,
@@ -52,8 +51,6 @@ UNSUPPORTED_TARGETS = {  # route target field -> what it is (none of these is mo
     "CoreNetworkArn": "Cloud WAN core network"}
 ROUTE_TARGETS = ("NatGatewayId", "TransitGatewayId", "VpcPeeringConnectionId")
 REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")  # us-east-2 of the AZ us-east-2b
-TYPE_NAMES = {"str": "a string", "int": "a number", "float": "a number", "bool": "true or false",
-              "dict": "an object", "list": "a list", "NoneType": "null"}
 
 
 def is_snapshot(path: Path) -> bool:
@@ -65,24 +62,10 @@ def load_snapshot(folder: Path) -> tuple[Aws, list[Diagnostic]]:
     return _Importer(Path(folder)).run()
 
 
-@dataclass(frozen=True)
-class _At:
-    """A JSON value and where it is."""
-    data: Any
-    src: SourceMap
-    path: tuple
-    region: str | None = None
-
-    def to(self, data: Any, *sub: str | int) -> _At:
-        return _At(data, self.src, (*self.path, *sub), self.region)
-
-
-class _Importer:
+class _Importer(JsonImporter):
     def __init__(self, folder: Path):
-        self.folder = folder
-        self.errors: list[Diagnostic] = []
-        self.warnings: list[Diagnostic] = []
-        self.kinds: dict[str, list[_At]] = defaultdict(list)  # kind -> items (raw for PER_TABLE)
+        super().__init__(folder)
+        self.kinds: dict[str, list[At]] = defaultdict(list)  # kind -> items (raw for PER_TABLE)
         self.seen: set[str] = set()  # ids imported so far (AWS ids are unique across kinds)
         self.vpcs: dict[str, Vpc] = {}
         self.subnets: dict[str, str] = {}  # subnet -> VPC
@@ -92,7 +75,7 @@ class _Importer:
         self.default_acl: dict[str, str] = {}
         self.prefix_lists: dict[str, list[str]] = {}
         self.sgs: set[str] = set()
-        self.sg_refs: list[tuple[_At, str, str]] = []  # (where, group, effect if unknown)
+        self.sg_refs: list[tuple[At, str, str]] = []  # (where, group, effect if unknown)
         self.vgws: set[str] = set()
         self.enis: set[str] = set()  # modelled ENIs (instances', NAT gateways')
         self.instances: set[str] = set()  # every instance in Reservations, modelled or not
@@ -102,61 +85,24 @@ class _Importer:
         self.dxgws: dict[str, DirectConnectGateway] = {}
         self.cgws: dict[str, CustomerGateway] = {}
         self.tgws: list[TransitGateway] = []
-        self._eni_items: dict[str, _At] | None = None
+        self._eni_items: dict[str, At] | None = None
 
     # ---- diagnostics and typed access --------------------------------------------------
 
-    def _diag(self, at: _At, sub: tuple, message: str, severity: str) -> Diagnostic:
-        path = (*at.path, *sub)
-        return Diagnostic(at.src.file, at.src.line(path), format_path(path), message, severity)
-
-    def error(self, at: _At, message: str, *sub: str | int) -> None:
-        self.errors.append(self._diag(at, sub, message, "error"))
-
-    def warn(self, at: _At, message: str, *sub: str | int) -> None:
-        self.warnings.append(self._diag(at, sub, message, "warning"))
-
-    def get(self, at: _At, key: str, typ: type | tuple = str, required: bool = False) -> Any:
+    def get(self, at: At, key: str, typ: type | tuple = str, required: bool = False) -> Any:
         d = at.data if isinstance(at.data, dict) else {}
         if key not in d and (camel := key[0].lower() + key[1:]) in d:
             key = camel  # the directconnect CLI spells keys in camelCase
         value = d.get(key)
-        if value is None:
-            if required:
-                self.error(at, f"missing field {key}", key)
-            return None
         if typ is int and isinstance(value, str) and re.fullmatch(r"\d+", value):
             value = int(value)  # CustomerGateways spell ASNs as strings
-        if not isinstance(value, typ) or (isinstance(value, bool) and typ is not bool):
-            want = " or ".join(_kind(t) for t in (typ if isinstance(typ, tuple) else (typ,)))
-            self.error(at, f"expected {want}, got {_kind(type(value))}", key)
-            return None
-        return value
+        return self.check(at, key, value, typ, required)
 
-    def obj(self, at: _At, key: str) -> _At:
-        return at.to(self.get(at, key, dict) or {}, key)
-
-    def items(self, at: _At, key: str | None = None) -> list[_At]:
-        """The objects of list field `key` (of `at` itself if None); a missing list is empty."""
-        value = at.data if key is None else self.get(at, key, list)
-        if key is None and not isinstance(value, list):
-            self.error(at, f"expected a list, got {_kind(type(value))}")
-            return []
-        sub = () if key is None else (key,)
-        out = []
-        for i, x in enumerate(value or []):
-            child = at.to(x, *sub, i)
-            if isinstance(x, dict):
-                out.append(child)
-            else:
-                self.error(child, f"expected an object, got {_kind(type(x))}")
-        return out
-
-    def address(self, at: _At, key: str, kind: type, required: bool = False) -> str | None:
+    def address(self, at: At, key: str, kind: type, required: bool = False) -> str | None:
         text = self.get(at, key, str, required)
         return text if text is not None and self.valid(at, text, kind, key) else None
 
-    def valid(self, at: _At, text: str, kind: type, *sub: str | int) -> bool:
+    def valid(self, at: At, text: str, kind: type, *sub: str | int) -> bool:
         try:
             kind(text)  # strict, as the compiler parses it again
             return True
@@ -165,23 +111,13 @@ class _Importer:
             self.error(at, f"{text!r} is not an IPv4 {noun}", *sub)
             return False
 
-    def cidr(self, at: _At, key: str, required: bool = False) -> str | None:
+    def cidr(self, at: At, key: str, required: bool = False) -> str | None:
         return self.address(at, key, IPv4Network, required)
 
-    def ip(self, at: _At, key: str, required: bool = False) -> str | None:
+    def ip(self, at: At, key: str, required: bool = False) -> str | None:
         return self.address(at, key, IPv4Address, required)
 
-    def make(self, cls, at: _At, **fields):
-        try:
-            obj = cls(**fields)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            self.error(at, f"cannot import as {cls.__name__}: {first['msg']}")
-            return None
-        obj.place(at.src, at.path)
-        return obj
-
-    def fresh(self, at: _At, key: str) -> str | None:
+    def fresh(self, at: At, key: str) -> str | None:
         """The item's id, unless missing or already imported (then the first one wins)."""
         rid = self.get(at, key, required=True)
         if rid in self.seen:
@@ -191,13 +127,13 @@ class _Importer:
             self.seen.add(rid)
         return rid
 
-    def vpc_of(self, at: _At, what: str) -> Vpc | None:
+    def vpc_of(self, at: At, what: str) -> Vpc | None:
         vid = self.get(at, "VpcId", required=True)
         if vid and vid not in self.vpcs:
             self.warn(at, f"{what} is in VPC {vid}, which is not in the snapshot; skipped", "VpcId")
         return self.vpcs.get(vid) if vid else None
 
-    def live(self, at: _At, what: str, state: str | None) -> bool:
+    def live(self, at: At, what: str, state: str | None) -> bool:
         if state in GONE:
             self.warn(at, f"{what} is {state}; skipped")
             return False
@@ -231,17 +167,9 @@ class _Importer:
         return self.build(), self.warnings
 
     def read(self) -> None:
-        root = self.folder / CONFIGS
-        for f in sorted(root.rglob("*.json")):
-            rel = f.relative_to(self.folder).as_posix()
-            try:
-                data, src = yamlsource.load(f, display=rel)
-            except InputError as exc:  # JSON read by the YAML parser: say JSON
-                self.errors += [replace(d, message=d.message.replace("malformed YAML",
-                                                                     "malformed JSON"))
-                                for d in exc.diagnostics]
-                continue
-            top = _At(data, src, (), f.parent.name if REGION.fullmatch(f.parent.name) else None)
+        for f, top in self.files(self.folder / CONFIGS):
+            data = top.data
+            top = replace(top, region=f.parent.name if REGION.fullmatch(f.parent.name) else None)
             if not isinstance(data, dict):
                 self.error(top, "expected a JSON object holding one describe call's output, "
                                 'e.g. {"Vpcs": [...]}')
@@ -257,7 +185,7 @@ class _Importer:
                     n = len(value) if isinstance(value, (list, dict)) else 1
                     self.warn(at, f"{n} {kind} resource(s) not modelled by cloudnet; ignored")
 
-    def per_table(self, kind: str) -> list[tuple[str, _At]]:
+    def per_table(self, kind: str) -> list[tuple[str, At]]:
         """(route table id, entry) of a PER_TABLE kind."""
         inner, out = PER_TABLE[kind], []
         for at in self.kinds[kind]:
@@ -274,7 +202,7 @@ class _Importer:
 
     # ---- VPCs and their contents -------------------------------------------------------
 
-    def prefix_list(self, at: _At) -> None:
+    def prefix_list(self, at: At) -> None:
         # describe-managed-prefix-lists shares the key but lists no Cidrs: users of such a
         # list are skipped with a warning where they are.
         pid, cidrs = self.get(at, "PrefixListId", required=True), self.get(at, "Cidrs", list)
@@ -283,7 +211,7 @@ class _Importer:
                                       if isinstance(c, str) and ":" not in c
                                       and self.valid(at, c, IPv4Network, "Cidrs", j)]
 
-    def vpc(self, at: _At) -> None:
+    def vpc(self, at: At) -> None:
         vid = self.fresh(at, "VpcId")
         cidrs = [c for a in self.items(at, "CidrBlockAssociationSet")
                  if self.get(self.obj(a, "CidrBlockState"), "State") == "associated"
@@ -298,7 +226,7 @@ class _Importer:
         if vpc:
             self.vpcs[vid] = vpc
 
-    def network_acl(self, at: _At) -> None:
+    def network_acl(self, at: At) -> None:
         aid = self.fresh(at, "NetworkAclId")
         vpc = self.vpc_of(at, f"network ACL {aid}")
         if not (aid and vpc):
@@ -332,7 +260,7 @@ class _Importer:
             if sid := self.get(a, "SubnetId"):
                 self.subnet_acl[sid] = aid
 
-    def protocol(self, at: _At, key: str) -> str | int | None:
+    def protocol(self, at: At, key: str) -> str | int | None:
         raw = self.get(at, key, (str, int), required=True)
         if raw is None:
             return None
@@ -344,7 +272,7 @@ class _Importer:
         self.warn(at, f"protocol {raw!r} is not modelled (IPv6-only?); rule skipped", key)
         return None
 
-    def ports(self, at: _At, lo_key: str, hi_key: str, proto) -> str | None:
+    def ports(self, at: At, lo_key: str, hi_key: str, proto) -> str | None:
         if proto not in ("tcp", "udp"):  # ports constrain only TCP and UDP (ICMP: type/code)
             return None
         lo, hi = self.get(at, lo_key, int), self.get(at, hi_key, int)
@@ -352,7 +280,7 @@ class _Importer:
             return None
         return f"{lo}-{hi}"
 
-    def route_table(self, at: _At) -> None:
+    def route_table(self, at: At) -> None:
         rid = self.fresh(at, "RouteTableId")
         vpc = self.vpc_of(at, f"route table {rid}")
         if not (rid and vpc):
@@ -380,7 +308,7 @@ class _Importer:
             vpc.route_tables.append(table)
             self.owner[rid] = vpc.id
 
-    def route(self, at: _At, rid: str, ipv6: list[str]) -> Route | None:
+    def route(self, at: At, rid: str, ipv6: list[str]) -> Route | None:
         dest, pl = self.cidr(at, "DestinationCidrBlock"), self.get(at, "DestinationPrefixListId")
         gw = self.get(at, "GatewayId")
         if gw == "local":  # the compiler adds the local routes itself
@@ -415,7 +343,7 @@ class _Importer:
         return self.make(Route, at, destination=dest, prefix_list=None if dest else pl,
                          target=target, blackhole=blackhole, origin=origin)
 
-    def subnet(self, at: _At) -> None:
+    def subnet(self, at: At) -> None:
         sid = self.fresh(at, "SubnetId")
         vpc = self.vpc_of(at, f"subnet {sid}")
         cidr, az = self.cidr(at, "CidrBlock", required=True), self.get(at, "AvailabilityZone")
@@ -433,7 +361,7 @@ class _Importer:
             if vpc.region is None and az and (m := REGION.match(az)):
                 vpc.region = m.group(0)
 
-    def security_group(self, at: _At) -> None:
+    def security_group(self, at: At) -> None:
         gid = self.fresh(at, "GroupId")
         vpc = self.vpc_of(at, f"security group {gid}")
         if not (gid and vpc):
@@ -446,7 +374,7 @@ class _Importer:
             vpc.security_groups.append(sg)
             self.sgs.add(gid)
 
-    def sg_rules(self, at: _At, key: str, gid: str) -> list[SgRule]:
+    def sg_rules(self, at: At, key: str, gid: str) -> list[SgRule]:
         out, ipv6 = [], 0
         for p in self.items(at, key):
             proto = self.protocol(p, "IpProtocol")
@@ -483,7 +411,7 @@ class _Importer:
                 self.warn(at, f"security group {gid} is not in the snapshot (another account?): "
                               f"{effect}")
 
-    def internet_gateway(self, at: _At) -> None:
+    def internet_gateway(self, at: At) -> None:
         gid = self.fresh(at, "InternetGatewayId")
         attached = [a for a in self.items(at, "Attachments")
                     if self.get(a, "State") in ("available", "attached")]
@@ -493,7 +421,7 @@ class _Importer:
             if gid and (vpc := self.vpc_of(a, f"internet gateway {gid}")):
                 vpc.internet_gateway = gid
 
-    def vpn_gateway(self, at: _At) -> None:
+    def vpn_gateway(self, at: At) -> None:
         gid = self.fresh(at, "VpnGatewayId")
         if not (gid and self.live(at, f"virtual private gateway {gid}", self.get(at, "State"))):
             return
@@ -509,7 +437,7 @@ class _Importer:
                 vpc.vpn_gateway = gw
                 self.vgws.add(gid)
 
-    def reservation(self, res: _At) -> None:
+    def reservation(self, res: At) -> None:
         for at in self.items(res, "Instances"):
             if raw := self.get(at, "InstanceId"):
                 self.instances.add(raw)  # its interfaces are accounted for, modelled or not
@@ -536,7 +464,7 @@ class _Importer:
             if inst:
                 vpc.instances.append(inst)
 
-    def interface(self, at: _At, iid: str, vid: str) -> Interface | None:
+    def interface(self, at: At, iid: str, vid: str) -> Interface | None:
         eid, sid = self.get(at, "NetworkInterfaceId"), self.get(at, "SubnetId", required=True)
         ip = self.ip(at, "PrivateIpAddress", required=True)
         if not (sid and ip):
@@ -564,7 +492,7 @@ class _Importer:
             self.enis.add(eid)
         return iface
 
-    def nat_gateway(self, at: _At) -> None:
+    def nat_gateway(self, at: At) -> None:
         nid = self.fresh(at, "NatGatewayId")
         if not (nid and self.live(at, f"NAT gateway {nid}", self.get(at, "State"))):
             return
@@ -592,20 +520,20 @@ class _Importer:
             vpc.nat_gateways.append(nat)
             self.enis.add(eni or nid)
 
-    def eni_items(self) -> dict[str, _At]:
+    def eni_items(self) -> dict[str, At]:
         if self._eni_items is None:
             self._eni_items = {e: n for n in self.kinds["NetworkInterfaces"]
                                if isinstance(e := n.data.get("NetworkInterfaceId"), str)}
         return self._eni_items
 
-    def elastic_ip(self, at: _At) -> None:
+    def elastic_ip(self, at: At) -> None:
         ip = self.ip(at, "PublicIp", required=True)
         if ip and not self.get(at, "AssociationId"):  # unused, but AWS's: routed to AWS
             self.public_ranges.append(f"{ip}/32")
 
     def network_interfaces(self) -> None:
         """Report the interfaces no modelled resource owns (load balancers, endpoints, ...)."""
-        lost: dict[str, list[tuple[_At, str]]] = defaultdict(list)
+        lost: dict[str, list[tuple[At, str]]] = defaultdict(list)
         for n in self.kinds["NetworkInterfaces"]:
             eid, kind = self.get(n, "NetworkInterfaceId"), self.get(n, "InterfaceType")
             owner = self.get(self.obj(n, "Attachment"), "InstanceId")
@@ -624,7 +552,7 @@ class _Importer:
 
     # ---- connections -------------------------------------------------------------------
 
-    def peering(self, at: _At) -> None:
+    def peering(self, at: At) -> None:
         pid = self.fresh(at, "VpcPeeringConnectionId")
         status = self.get(self.obj(at, "Status"), "Code")
         req = self.get(self.obj(at, "RequesterVpcInfo"), "VpcId", required=True)
@@ -755,7 +683,7 @@ class _Importer:
             if tgw:
                 self.tgws.append(tgw)
 
-    def tgw_attachment(self, at: _At, rids: set[str], subnets: dict[str, _At],
+    def tgw_attachment(self, at: At, rids: set[str], subnets: dict[str, At],
                        propagate: dict[str, list[str]]) -> TgwAttachment | None:
         aid = self.fresh(at, "TransitGatewayAttachmentId")
         state, kind = self.get(at, "State"), self.get(at, "ResourceType", required=True)
@@ -800,7 +728,7 @@ class _Importer:
                         propagate=[r for r in propagate.get(aid, []) if r in rids])
         return att
 
-    def tgw_route(self, at: _At, rid: str, attachments: set[str]) -> TgwRoute | None:
+    def tgw_route(self, at: At, rid: str, attachments: set[str]) -> TgwRoute | None:
         state = self.get(at, "State")
         if self.get(at, "Type") == "propagated" or state in GONE:
             return None  # the compiler derives propagated routes from the attachments
@@ -842,6 +770,3 @@ class _Importer:
         return aws
 
 
-
-def _kind(t: type) -> str:
-    return TYPE_NAMES.get(t.__name__, t.__name__)

@@ -17,15 +17,13 @@ connections and circuits are reported, not imported.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 
-from ... import yamlsource
-from ...diagnostics import Diagnostic, InputError, SourceMap, format_path
+from ...diagnostics import Diagnostic, InputError
+from ...importers.jsondoc import At, JsonImporter
 from .filters import ANY_WORDS, tag_name
 from .model import (Azure, NatGateway, NetworkSecurityGroup, Nic, NsgRule, Peering, RouteTable,
                     Subnet, Udr, Vm, Vnet)
@@ -47,8 +45,6 @@ NO_ONPREM = {"microsoft.network/virtualnetworkgateways": "VNet gateway",
              "microsoft.network/expressroutecircuits": "ExpressRoute circuit"}
 NEXT_HOPS = {h.lower(): h for h in ("VirtualAppliance", "VirtualNetworkGateway", "VnetLocal",
                                     "Internet", "None")}
-TYPE_NAMES = {"str": "a string", "int": "a number", "float": "a number", "bool": "true or false",
-              "dict": "an object", "list": "a list", "NoneType": "null"}
 
 
 def is_arm_folder(path: Path) -> bool:
@@ -76,107 +72,47 @@ def parent(rid: str, kind: str) -> str:
     return "/".join(parts[:i + 2])
 
 
-@dataclass(frozen=True)
-class _At:
-    """A JSON value and where it is."""
-    data: Any
-    src: SourceMap
-    path: tuple
-
-    def to(self, data: Any, *sub: str | int) -> _At:
-        return _At(data, self.src, (*self.path, *sub))
-
-
-class _Importer:
+class _Importer(JsonImporter):
     def __init__(self, folder: Path):
-        self.folder = folder
-        self.errors: list[Diagnostic] = []
-        self.warnings: list[Diagnostic] = []
-        self.kinds: dict[str, list[_At]] = defaultdict(list)
-        self.seen: dict[str, _At] = {}  # id key -> body
-        self.public_ips: dict[str, tuple[str, _At]] = {}  # id -> (address, body)
+        super().__init__(folder)
+        self.kinds: dict[str, list[At]] = defaultdict(list)
+        self.seen: dict[str, At] = {}  # id key -> body
+        self.public_ips: dict[str, tuple[str, At]] = {}  # id -> (address, body)
         self.nsgs: dict[str, NetworkSecurityGroup] = {}
         self.tables: dict[str, RouteTable] = {}
-        self.nats: dict[str, tuple[NatGateway, _At, list[str]]] = {}  # id -> (NAT, body, ips)
+        self.nats: dict[str, tuple[NatGateway, At, list[str]]] = {}  # id -> (NAT, body, ips)
         self.vnets: dict[str, tuple[str, Vnet]] = {}  # id -> (name, VNet)
-        self.subnets: dict[str, tuple[str, Subnet, _At]] = {}  # id -> (VNet name, subnet, at)
-        self.back: dict[str, dict[str, tuple[str, _At]]] = defaultdict(dict)  # kind -> target -> by
-        self.nics: dict[str, tuple[Nic, _At, str | None]] = {}  # id -> (NIC, body, VNet)
+        self.subnets: dict[str, tuple[str, Subnet, At]] = {}  # id -> (VNet name, subnet, at)
+        self.back: dict[str, dict[str, tuple[str, At]]] = defaultdict(dict)  # kind -> target -> by
+        self.nics: dict[str, tuple[Nic, At, str | None]] = {}  # id -> (NIC, body, VNet)
         self.nic_ipconfig: dict[str, str] = {}  # ipconfig id -> NIC id
         # public IP id -> who references it: ("nic" or "nat", their id, where)
-        self.ip_claims: dict[str, list[tuple[str, str, _At]]] = defaultdict(list)
+        self.ip_claims: dict[str, list[tuple[str, str, At]]] = defaultdict(list)
         self.names: dict[str, str] = {}  # node name -> id key holding it
 
     # ---- diagnostics and typed access --------------------------------------------------
 
-    def _diag(self, at: _At, sub: tuple, message: str, severity: str) -> Diagnostic:
-        path = (*at.path, *sub)
-        return Diagnostic(at.src.file, at.src.line(path), format_path(path), message, severity)
-
-    def error(self, at: _At, message: str, *sub: str | int) -> None:
-        self.errors.append(self._diag(at, sub, message, "error"))
-
-    def warn(self, at: _At, message: str, *sub: str | int) -> None:
-        self.warnings.append(self._diag(at, sub, message, "warning"))
-
-    def get(self, at: _At, name: str, typ: type | tuple = str, required: bool = False) -> Any:
-        d = at.data if isinstance(at.data, dict) else {}
-        value = d.get(name)
-        if value is None:
-            if required:
-                self.error(at, f"missing field {name}", name)
-            return None
-        if not isinstance(value, typ) or (isinstance(value, bool) and typ is not bool):
-            want = " or ".join(_kind(t) for t in (typ if isinstance(typ, tuple) else (typ,)))
-            self.error(at, f"expected {want}, got {_kind(type(value))}", name)
-            return None
-        return value
-
-    def obj(self, at: _At, name: str) -> _At:
-        return at.to(self.get(at, name, dict) or {}, name)
-
-    def props(self, at: _At) -> _At:
+    def props(self, at: At) -> At:
         return self.obj(at, "properties")
 
-    def items(self, at: _At, name: str) -> list[_At]:
-        out = []
-        for i, x in enumerate(self.get(at, name, list) or []):
-            child = at.to(x, name, i)
-            if isinstance(x, dict):
-                out.append(child)
-            else:
-                self.error(child, f"expected an object, got {_kind(type(x))}")
-        return out
-
-    def ref(self, at: _At, name: str) -> str | None:
+    def ref(self, at: At, name: str) -> str | None:
         """A reference: {"id": ...} (or, as some exports have it, the id itself)."""
         value = self.get(at, name, (dict, str))
         if isinstance(value, dict):
             return self.get(at.to(value, name), "id", required=True)
         return value
 
-    def refs(self, at: _At, name: str) -> list[tuple[str, _At]]:
+    def refs(self, at: At, name: str) -> list[tuple[str, At]]:
         return [(rid, r) for r in self.items(at, name) if (rid := self.get(r, "id", required=True))]
 
-    def strings(self, at: _At, single: str, plural: str) -> str | list[str] | None:
+    def strings(self, at: At, single: str, plural: str) -> str | list[str] | None:
         """ARM's pair of fields: a non-empty plural list wins over the singular value."""
         many = self.get(at, plural, list)
         if many:
             return [str(x) for x in many]
         return self.get(at, single, (str, int))
 
-    def make(self, cls, at: _At, **fields):
-        try:
-            obj = cls(**fields)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(map(str, first["loc"]))
-            self.error(at, f"cannot import as {cls.__name__}: {where}: {first['msg']}")
-            return None
-        obj.place(at.src, at.path)
-        return obj
-
-    def node_name(self, at: _At, rid: str) -> str:
+    def node_name(self, at: At, rid: str) -> str:
         """The id's last segment, made unique among the names that become nodes."""
         name, n = last(rid), 2
         while self.names.get(name, key(rid)) != key(rid):
@@ -208,17 +144,8 @@ class _Importer:
         return self.build(), self.warnings
 
     def read(self) -> None:
-        root = self.folder / CONFIGS
-        for f in sorted(root.rglob("*.json")):
-            rel = f.relative_to(self.folder).as_posix()
-            try:
-                data, src = yamlsource.load(f, display=rel)
-            except InputError as exc:  # JSON read by the YAML parser: say JSON
-                self.errors += [replace(d, message=d.message.replace("malformed YAML",
-                                                                     "malformed JSON"))
-                                for d in exc.diagnostics]
-                continue
-            top = _At(data, src, ())
+        for _, top in self.files(self.folder / CONFIGS):
+            data = top.data
             if isinstance(data, dict) and isinstance(data.get("value"), list):
                 bodies = self.items(top, "value")
             elif isinstance(data, list):
@@ -234,7 +161,7 @@ class _Importer:
             for at in bodies:
                 self.body(at)
 
-    def body(self, at: _At) -> None:
+    def body(self, at: At) -> None:
         typ, rid = self.get(at, "type", required=True), self.get(at, "id", required=True)
         if not typ or not rid:
             return
@@ -255,7 +182,7 @@ class _Importer:
 
     # ---- resources ---------------------------------------------------------------------
 
-    def public_ip(self, at: _At) -> None:
+    def public_ip(self, at: At) -> None:
         rid, p = self.get(at, "id"), self.props(at)
         if self.get(p, "publicIPAddressVersion") == "IPv6":
             self.warn(at, f"IPv6 public IP {last(rid)} ignored (IPv6 is not modelled)")
@@ -270,7 +197,7 @@ class _Importer:
         if (cfg := self.ref(p, "ipConfiguration")) is not None:
             self.back["public-ip"][key(rid)] = (cfg, p.to(cfg, "ipConfiguration"))
 
-    def valid(self, at: _At, text: str, kind: type, *sub: str | int) -> bool:
+    def valid(self, at: At, text: str, kind: type, *sub: str | int) -> bool:
         try:
             kind(text)
             return True
@@ -279,7 +206,7 @@ class _Importer:
             self.error(at, f"{text!r} is not an IPv4 {noun}", *sub)
             return False
 
-    def nsg(self, at: _At) -> None:
+    def nsg(self, at: At) -> None:
         rid, p = self.get(at, "id"), self.props(at)
         rules = [r for ra in self.items(p, "securityRules") if (r := self.nsg_rule(ra, rid))]
         nsg = self.make(NetworkSecurityGroup, at, name=last(rid), rules=rules)
@@ -290,7 +217,7 @@ class _Importer:
             for target, r in self.refs(p, field):
                 self.back[kind][key(target)] = (rid, r)
 
-    def nsg_rule(self, at: _At, nsg_id: str) -> NsgRule | None:
+    def nsg_rule(self, at: At, nsg_id: str) -> NsgRule | None:
         p = self.props(at)
         name = self.get(at, "name") or last(self.get(at, "id") or "rule")
         asgs = [f for f in ("sourceApplicationSecurityGroups",
@@ -320,7 +247,7 @@ class _Importer:
                 return None
         return self.make(NsgRule, at, **fields)
 
-    def route_table(self, at: _At) -> None:
+    def route_table(self, at: At) -> None:
         rid, p = self.get(at, "id"), self.props(at)
         routes = []
         for ra in self.items(p, "routes"):
@@ -349,7 +276,7 @@ class _Importer:
             for target, r in self.refs(p, "subnets"):
                 self.back["subnet-rt"][key(target)] = (rid, r)
 
-    def nat_gateway(self, at: _At) -> None:
+    def nat_gateway(self, at: At) -> None:
         rid, p = self.get(at, "id"), self.props(at)
         if self.get(p, "publicIpPrefixes", list):
             self.warn(at, f"public IP prefixes of NAT gateway {last(rid)} are not modelled",
@@ -361,7 +288,7 @@ class _Importer:
             for target, r in self.refs(p, "subnets"):
                 self.back["subnet-nat"][key(target)] = (rid, r)
 
-    def vnet(self, at: _At) -> None:
+    def vnet(self, at: At) -> None:
         rid, p = self.get(at, "id"), self.props(at)
         space = self.get(self.obj(p, "addressSpace"), "addressPrefixes", list) or []
         v4 = [c for c in space if isinstance(c, str) and ":" not in c]
@@ -381,7 +308,7 @@ class _Importer:
         for pa in self.items(p, "virtualNetworkPeerings"):
             self.kinds[PEERING].append(pa)
 
-    def standalone_subnet(self, at: _At) -> None:
+    def standalone_subnet(self, at: At) -> None:
         vid = key(parent(self.get(at, "id"), "virtualNetworks"))
         if vid not in self.vnets:
             self.warn(at, "subnet of a VNet that is not in the export; skipped", "id")
@@ -389,7 +316,7 @@ class _Importer:
         if key(self.get(at, "id")) not in self.subnets:
             self.subnet(at, *self.vnets[vid])
 
-    def subnet(self, at: _At, vname: str, vnet: Vnet) -> None:
+    def subnet(self, at: At, vname: str, vnet: Vnet) -> None:
         rid = self.get(at, "id", required=True)
         if rid is None or key(rid) in self.subnets:
             return
@@ -409,7 +336,7 @@ class _Importer:
                 vnet.subnets.append(s)
                 self.subnets[key(rid)] = (vname, s, p)
 
-    def nic(self, at: _At) -> None:
+    def nic(self, at: At) -> None:
         rid, p = self.get(at, "id"), self.props(at)
         configs = self.items(p, "ipConfigurations")
         primary = next((c for c in configs if self.get(self.props(c), "primary", bool)),
@@ -444,7 +371,7 @@ class _Importer:
         if (pub := self.ref(cp, "publicIPAddress")) is not None:
             self.ip_claims[key(pub)].append(("nic", key(rid), cp.to(pub, "publicIPAddress")))
 
-    def resolve(self, forward: str | None, back_kind: str, target: str, at: _At,
+    def resolve(self, forward: str | None, back_kind: str, target: str, at: At,
                 known: dict) -> str | None:
         """The name of the resource `target` is associated with: its own reference (the
         writable side), else the other resource's back-reference."""
@@ -514,12 +441,12 @@ class _Importer:
                               "(its subnets get no NAT)")
                 del self.nats[nid]
 
-    def owner(self, claim: tuple[str, str, _At]) -> str:
+    def owner(self, claim: tuple[str, str, At]) -> str:
         kind, rid, _ = claim
         return f"NIC {self.nics[rid][0].name}" if kind == "nic" else \
             f"NAT gateway {self.nats[rid][0].name}"
 
-    def vm(self, at: _At) -> Vm | None:
+    def vm(self, at: At) -> Vm | None:
         rid = self.get(at, "id")
         refs = self.refs(self.obj(self.props(at), "networkProfile"), "networkInterfaces")
         nics, vnet = [], None
@@ -553,7 +480,7 @@ class _Importer:
                 self.warn(at, f"NIC {nic.name} is attached to no VM in the export; not "
                               "modelled")
 
-    def peering(self, at: _At, rid: str | None) -> None:
+    def peering(self, at: At, rid: str | None) -> None:
         rid = rid or ""
         vid = key(parent(rid, "virtualNetworks"))
         p = self.props(at)
@@ -609,6 +536,3 @@ def _subscription(rid: str) -> str | None:
     low = [p.lower() for p in parts]
     return parts[low.index("subscriptions") + 1] if "subscriptions" in low[:-1] else None
 
-
-def _kind(t: type) -> str:
-    return TYPE_NAMES.get(t.__name__, t.__name__)

@@ -13,15 +13,12 @@ warning with file and line, never dropped silently; malformed files raise InputE
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
 from ipaddress import IPv4Address, IPv4Network, ip_network
 from pathlib import Path
-from typing import Any
 
-from pydantic import ValidationError
 
-from ... import yamlsource
-from ...diagnostics import Diagnostic, InputError, SourceMap, format_path
+from ...diagnostics import Diagnostic, InputError
+from ...importers.jsondoc import At, JsonImporter
 from .model import (CloudNat, CloudRouter, FirewallRule, Gcp, Instance, Network, Nic, Peering,
                     Project, Protocol, Route, Subnet)
 
@@ -87,19 +84,6 @@ def load_compute(folder: Path) -> tuple[Gcp, list[Diagnostic]]:
     return _Importer(Path(folder)).run()
 
 
-@dataclass(frozen=True)
-class _At:
-    data: Any
-    src: SourceMap
-    path: tuple
-
-    def to(self, data: Any, *sub: str | int) -> _At:
-        return _At(data, self.src, (*self.path, *sub))
-
-    def get(self, key: str, default=None):
-        return self.data.get(key, default) if isinstance(self.data, dict) else default
-
-
 def _last(url: str | None) -> str:
     return str(url or "").rstrip("/").rsplit("/", 1)[-1]
 
@@ -130,53 +114,22 @@ def _names(keys: list[tuple[str, ...]]) -> dict[tuple[str, ...], str]:
     return out
 
 
-class _Importer:
+class _Importer(JsonImporter):
     def __init__(self, folder: Path):
-        self.folder = folder
-        self.errors: list[Diagnostic] = []
-        self.warnings: list[Diagnostic] = []
-        self.records: dict[str, list[_At]] = defaultdict(list)  # kind -> items
+        super().__init__(folder)
+        self.records: dict[str, list[At]] = defaultdict(list)  # kind -> items
         self.nat_ips: dict[str, str] = {}  # address URL -> IP
         self.projects: list[str] = []
-        self.policies: list[_At] = []
+        self.policies: list[At] = []
 
-    # ---- diagnostics ---------------------------------------------------------------------
-
-    def _diag(self, at: _At, sub: tuple, message: str, severity: str) -> Diagnostic:
-        path = (*at.path, *sub)
-        return Diagnostic(at.src.file, at.src.line(path), format_path(path), message, severity)
-
-    def warn(self, at: _At, message: str, *sub: str | int) -> None:
-        self.warnings.append(self._diag(at, sub, message, "warning"))
-
-    def error(self, at: _At, message: str, *sub: str | int) -> None:
-        self.errors.append(self._diag(at, sub, message, "error"))
-
-    def where(self, at: _At) -> str:
+    def where(self, at: At) -> str:
         return f"{at.src.file}:{at.src.line(at.path)}"
-
-    def make(self, cls, at: _At, **fields):
-        try:
-            obj = cls(**fields)
-        except ValidationError as exc:
-            self.error(at, f"cannot import as {cls.__name__}: {exc.errors()[0]['msg']}")
-            return None
-        obj.place(at.src, at.path)
-        return obj
 
     # ---- reading -------------------------------------------------------------------------
 
     def run(self) -> tuple[Gcp, list[Diagnostic]]:
-        for f in sorted(self.folder.rglob("*.json")):
-            rel = f.relative_to(self.folder).as_posix()
-            try:
-                data, src = yamlsource.load(f, display=rel)
-            except InputError as exc:  # JSON read by the YAML parser: say JSON
-                self.errors += [replace(d, message=d.message.replace("malformed YAML",
-                                                                     "malformed JSON"))
-                                for d in exc.diagnostics]
-                continue
-            self.collect(_At(data, src, ()))
+        for _, top in self.files(self.folder):
+            self.collect(top)
         if self.errors:
             raise InputError(self.errors)
         gcp = self.build()
@@ -184,7 +137,7 @@ class _Importer:
             raise InputError(self.errors)
         return gcp, self.warnings
 
-    def collect(self, at: _At) -> None:
+    def collect(self, at: At) -> None:
         data = at.data
         if isinstance(data, list):  # a bare gcloud list
             for i, item in enumerate(data):
@@ -238,7 +191,7 @@ class _Importer:
         else:
             self.warn(at, f"{kind or 'this object'} is not a resource cloudnet models; ignored")
 
-    def shaped(self, at: _At, spec, *sub) -> bool:
+    def shaped(self, at: At, spec, *sub) -> bool:
         """Whether the value at `sub` has the JSON types `spec` gives (errors name each
         deviation); absent and null fields are fine."""
         value = at.data
@@ -266,15 +219,15 @@ class _Importer:
             return False
         return True
 
-    def router_status(self, at: _At) -> None:
+    def router_status(self, at: At) -> None:
         for st in at.get("natStatus") or []:
             urls = st.get("userAllocatedNatIpResources") or []
             ips = st.get("userAllocatedNatIps") or []
             self.nat_ips.update(zip(urls, ips))
 
-    def newest(self, kind: str) -> list[_At]:
+    def newest(self, kind: str) -> list[At]:
         """One record per selfLink: the newest (by creationTimestamp, then first read)."""
-        chosen: dict[str, _At] = {}
+        chosen: dict[str, At] = {}
         for at in self.records[kind]:
             link = str(at.get("selfLink") or id(at))
             first = chosen.get(link)
@@ -303,7 +256,7 @@ class _Importer:
         self.peerings(nets)
         return Gcp(projects=dict(projects))
 
-    def networks(self, projects) -> dict[str, tuple[str, Network, _At]]:
+    def networks(self, projects) -> dict[str, tuple[str, Network, At]]:
         """network URL -> (name, model, record)."""
         records = self.newest("compute#network")
         names = _names([(_project(at.get("selfLink", "")), str(at.get("name"))) for at in records])
@@ -375,7 +328,7 @@ class _Importer:
             if rule is not None:
                 nets[str(at.get("network"))][1].firewall_rules.append(rule)
 
-    def firewall(self, at: _At) -> FirewallRule | None:
+    def firewall(self, at: At) -> FirewallRule | None:
         verdict = "denied" if at.get("denied") else "allowed"
         protocols = []
         for i, p in enumerate(at.get(verdict) or []):
@@ -459,7 +412,7 @@ class _Importer:
             records.append((at, nics))
         names = _names([(_scope(at.get("zone", ""), "zones") or _last(at.get("zone")),
                          str(at.get("name"))) for at, _ in records])
-        inferred: dict[str, list[tuple[IPv4Address, _At]]] = defaultdict(list)
+        inferred: dict[str, list[tuple[IPv4Address, At]]] = defaultdict(list)
         for at, nics in records:
             zone = _last(at.get("zone"))
             out = []
@@ -539,7 +492,7 @@ class _Importer:
                 proj = _project(at.get("selfLink", "")) or (self.projects or ["project"])[0]
                 projects[proj].routers.append(r)
 
-    def cloud_nat(self, at: _At, region: str, names, subnets, router: str) -> CloudNat | None:
+    def cloud_nat(self, at: At, region: str, names, subnets, router: str) -> CloudNat | None:
         if at.get("type", "PUBLIC") != "PUBLIC":
             self.warn(at, f"{str(at.get('type')).lower()} Cloud NAT {at.get('name')} is not "
                           "modelled; skipped", "type")
