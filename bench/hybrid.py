@@ -129,6 +129,19 @@ def main() -> None:
         failover(topo, net, lab_plan)
     finally:
         controller.down(LAB)
+    flagship = Path(__file__).resolve().parents[1] / "examples" / "multicloud.yaml"
+    try:
+        topo, _ = load_model(flagship)
+        t0 = time.perf_counter()
+        net, lab_plan = build(topo)
+        t1 = time.perf_counter()
+        waited, diff = bgpcheck.wait_converged(net, lab_plan)
+        print(f"BGP convergence after up, flagship (multicloud.yaml): {t1 - t0:.2f} s to build, "
+              f"then {waited:.2f} s until the kernel held every predicted BGP route "
+              f"({len(net.bgp)} speakers, {len(net.sessions)} sessions)"
+              f"{'' if not diff else ' — NOT converged'}")
+    finally:
+        controller.down(LAB)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "gcp"
 NAT1, FW = DATA / "nat1", DATA / "fw-policy"
 NAT_EU = "europe-west4/public-nat-gateway"
 
-pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="shared GCP test data not present")
 
 
 def trace(net, src: str, s: str, d: str, proto: int = 6, dport: int = 22):

@@ -17,7 +17,6 @@ from cloudnet.model.topology import Internet, InternetHost
 from cloudnet.providers.aws.model import Instance, Route, RouteTable, Subnet
 
 PLANS = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "terraform-plans"
-pytestmark = pytest.mark.skipif(not PLANS.is_dir(), reason="shared test data not present")
 
 
 def imported(name: str):
