@@ -84,7 +84,7 @@ def down(topology: Optional[Path] = typer.Argument(None, help="topology (or give
     if lab is None and topology is None:
         err.print("[red]error:[/] give the topology or --lab")
         raise typer.Exit(2)
-    name = names.lab_name(lab) if lab else _load(topology, None)[1].lab
+    name = names.lab_name(lab or load_model(topology)[0].name)
     removed = controller.down(name)
     out.print(f"lab {name}: removed {removed} namespaces")
 
