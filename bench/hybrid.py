@@ -106,6 +106,18 @@ def failover(topo, net, lab_plan) -> None:
     controller.save_faults(LAB, set())
 
 
+def convergence(topo, label: str):
+    """Build the lab and time BGP until the kernel holds every route the model predicts."""
+    t0 = time.perf_counter()
+    net, lab_plan = build(topo)
+    t1 = time.perf_counter()
+    waited, diff = bgpcheck.wait_converged(net, lab_plan)
+    print(f"BGP convergence after up{label}: {t1 - t0:.2f} s to build, then {waited:.2f} s "
+          f"until the kernel held every predicted BGP route ({len(net.bgp)} speakers, "
+          f"{len(net.sessions)} sessions){'' if not diff else ' — NOT converged: ' + str(diff)}")
+    return net, lab_plan
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--topology", default=str(Path(__file__).resolve().parents[1] /
@@ -115,13 +127,7 @@ def main() -> None:
     topo, _ = load_model(args.topology)
     controller.down(LAB)
     try:
-        t0 = time.perf_counter()
-        net, lab_plan = build(topo)
-        t1 = time.perf_counter()
-        waited, diff = bgpcheck.wait_converged(net, lab_plan)
-        print(f"BGP convergence after up: {t1 - t0:.2f} s to build, then {waited:.2f} s until "
-              f"the kernel held every predicted BGP route ({len(net.bgp)} speakers, "
-              f"{len(net.sessions)} sessions){'' if not diff else ' — NOT converged: ' + str(diff)}")
+        net, lab_plan = convergence(topo, "")
         lab_tp = tunnel_throughput(lab_plan, args.seconds)
         bare = bare_pair(args.seconds)
         print(f"WireGuard tunnel in the lab: {lab_tp:.2f} Gbit/s; bare wireguard-go pair: "
@@ -131,15 +137,7 @@ def main() -> None:
         controller.down(LAB)
     flagship = Path(__file__).resolve().parents[1] / "examples" / "multicloud.yaml"
     try:
-        topo, _ = load_model(flagship)
-        t0 = time.perf_counter()
-        net, lab_plan = build(topo)
-        t1 = time.perf_counter()
-        waited, diff = bgpcheck.wait_converged(net, lab_plan)
-        print(f"BGP convergence after up, flagship (multicloud.yaml): {t1 - t0:.2f} s to build, "
-              f"then {waited:.2f} s until the kernel held every predicted BGP route "
-              f"({len(net.bgp)} speakers, {len(net.sessions)} sessions)"
-              f"{'' if not diff else ' — NOT converged'}")
+        convergence(load_model(flagship)[0], ", flagship (multicloud.yaml)")
     finally:
         controller.down(LAB)
 

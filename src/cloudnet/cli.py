@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Optional
 
@@ -24,6 +25,8 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)  # one diagnostic per line, whatever the width
 
 TopologyArg = typer.Argument(..., help="topology YAML file or AWS snapshot folder")
+DownOpt = typer.Option([], "--down", help="what if this node or link (A--B) were down; "
+                                          "repeatable")
 
 
 def _warn(diags: list[Diagnostic]) -> None:
@@ -54,15 +57,13 @@ def trace(topology: Path = TopologyArg,
           proto: str = typer.Option("tcp", "--proto", help="tcp, udp, icmp, any or a number"),
           dport: Optional[int] = typer.Option(None, "--dport"),
           sport: Optional[int] = typer.Option(None, "--sport"),
-          down: list[str] = typer.Option([], "--down", help="what if this node or link (A--B) "
-                                         "were down; repeatable"),
+          down: list[str] = DownOpt,
           as_json: bool = typer.Option(False, "--json")) -> None:
     """Follow one packet hop by hop, then its reply, naming what decided each step."""
     net, warnings = load_network(topology, down)
     _warn(warnings)
     try:
         start = node_for(net, src_node)
-        from ipaddress import IPv4Address
         src_ip = IPv4Address(src) if src else source_address(net, start)
         dst_ip = destination_address(net, dst, start)
         pkt = make_packet(src_ip, dst_ip, parse_proto(proto), dport, sport)
@@ -80,8 +81,7 @@ def reach(topology: Path = TopologyArg,
           ports: Optional[str] = typer.Option(
               None, "--ports", help="services: 22,443,udp/53,icmp (default: icmp, 22, 80, 443 "
                                     "and the ports the topology's rules name)"),
-          down: list[str] = typer.Option([], "--down", help="what if this node or link (A--B) "
-                                         "were down; repeatable"),
+          down: list[str] = DownOpt,
           as_json: bool = typer.Option(False, "--json")) -> None:
     """Reachability matrix of every endpoint pair, computed by the tracer."""
     net, warnings = load_network(topology, down)
