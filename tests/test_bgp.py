@@ -106,6 +106,93 @@ def test_unknown_down_name_is_an_input_error(tmp_path):
     assert "did you mean 'dx-main'" in str(err.value)
 
 
+def two_vifs(d, communities=None):
+    """dx-main reached over two transit VIFs from the data centre, each on its own connection:
+    equal AS paths, equal local preference at the site."""
+    del d["aws"]["direct_connect_gateways"][0]["site_router"]
+    d["aws"]["direct_connect_connections"] = [
+        {"name": "dxcon-fra", "site_router": "dc-router", "bandwidth_mbps": 1000,
+         "vifs": [{"name": "vif-fra", "gateway": "dx-main", "bandwidth_mbps": 500}]},
+        {"name": "dxcon-ams", "site_router": "dc-router", "bandwidth_mbps": 10000,
+         "vifs": [{"name": "vif-ams", "gateway": "dx-main"}]}]
+    router = d["onprem"]["dc"]["router"]
+    router["local_pref"] = {"vif-fra": 200, "vif-ams": 200, "vpn-backup": 100}
+    if communities:
+        router["communities"] = communities
+
+
+def test_dx_local_preference_community_picks_the_vif(tmp_path):
+    untagged = compile_topology(hybrid(tmp_path, two_vifs))
+    (win,) = [r for r in route(untagged, "dx-main", "main", "192.168.0.0/16") if not r.inactive]
+    assert win.out_iface == "vif-fra"  # a tie: the first session
+    # Tagged high, the second VIF wins; the first, tagged medium, is kept with the reason.
+    net = compile_topology(hybrid(tmp_path, lambda d: two_vifs(
+        d, {"vif-ams": ["7224:7300"], "vif-fra": ["7224:7200"]})))
+    routes = {r.out_iface: r for r in route(net, "dx-main", "main", "192.168.0.0/16")}
+    assert not routes["vif-ams"].inactive and routes["vif-ams"].bgp.local_pref == 300
+    assert routes["vif-ams"].bgp.communities == ((7224, 7300),)
+    assert "over vif-ams: higher local preference (300 vs 200, community 7224:7300)" in \
+        routes["vif-fra"].inactive
+    t = Tracer(net).trace("app-1", _icmp("10.10.1.10", "192.168.10.20"))
+    assert t.disposition.value == "ACCEPTED"
+    hop = next(h for h in t.hops if h.node == "dx-main")
+    step = next(s for s in hop.steps if s.kind == "route")
+    assert "local-pref 300, communities 7224:7300" in step.provenance[0].what
+    assert any("higher local preference (300 vs 200" in w for w in step.data["why"])
+
+
+def test_untagged_routes_rank_above_low(tmp_path):
+    net = compile_topology(hybrid(tmp_path, lambda d: two_vifs(d, {"vif-fra": ["7224:7100"]})))
+    (win,) = [r for r in route(net, "dx-main", "main", "192.168.0.0/16") if not r.inactive]
+    assert win.out_iface == "vif-ams"
+    # The site's own choice of the VIF toward AWS is its local preference, not the tag.
+    assert {r.out_iface for r in route(net, "dc-router", "main", "10.10.0.0/16")
+            if not r.inactive} == {"vif-fra"}
+
+
+def test_vifs_carry_their_bandwidth_and_may_not_exceed_the_connection(tmp_path):
+    net = compile_topology(hybrid(tmp_path, two_vifs))
+    assert net.links["dx-main:vif-fra--dc-router:vif-fra"].bandwidth_mbps == 500
+    # A VIF without a bandwidth of its own shares the whole connection.
+    assert net.links["dx-main:vif-ams--dc-router:vif-ams"].bandwidth_mbps == 10000
+
+    def over(d):
+        two_vifs(d)
+        d["aws"]["direct_connect_connections"][0]["vifs"].append(
+            {"name": "vif-fra-2", "gateway": "dx-main", "bandwidth_mbps": 600})
+    from cloudnet.diagnostics import InputError
+    with pytest.raises(InputError) as err:
+        hybrid(tmp_path, over)
+    (d,) = err.value.diagnostics
+    assert d.field.endswith("bandwidth_mbps") and d.line
+    assert "take 1100 Mbps, more than its 1000 Mbps" in d.message
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: two_vifs(d, {"vif-ams": ["7224:73000"]}), "7224:73000 is not a BGP community"),
+    (lambda d: (two_vifs(d), d["aws"]["direct_connect_gateways"][0].update(
+        site_router="dc-router")), "give site_router (one VIF) or VIFs"),
+    (lambda d: (two_vifs(d), d["aws"]["direct_connect_connections"][1]["vifs"][0].update(
+        name="vpn-backup")), "name 'vpn-backup' is already used by the VPN connection"),
+    (lambda d: (two_vifs(d), d["aws"]["direct_connect_connections"][1]["vifs"][0].update(
+        gateway="dx-mian")), "no Direct Connect gateway 'dx-mian'"),
+    (lambda d: (two_vifs(d), d["aws"]["direct_connect_connections"][1].update(
+        bandwidth_mbps=0)), "greater than 0"),
+])
+def test_direct_connect_input_errors(tmp_path, edit, message):
+    from cloudnet.diagnostics import InputError
+    with pytest.raises(InputError) as err:
+        hybrid(tmp_path, edit)
+    assert any(message in str(d) for d in err.value.diagnostics), err.value
+
+
+def test_expressroute_links_carry_the_circuit_bandwidth():
+    topo, _ = load_model(EXAMPLES / "multicloud.yaml")
+    net = compile_topology(topo)
+    links = [link for link in net.links.values() if link.id.startswith("az-er:")]
+    assert len(links) == 2 and {link.bandwidth_mbps for link in links} == {1000}
+
+
 def _icmp(src, dst):
     from ipaddress import IPv4Address
     from cloudnet.analysis.packet import make_packet

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from cloudnet.dataplane.compare import all_pairs, all_services, compare
 from cloudnet.dataplane.linux import bgpcheck, controller, names, processes
@@ -72,6 +73,42 @@ def test_bgp_over_direct_connect_and_wireguard_vpn_with_failover(lab):
     _, diff = bgpcheck.wait_converged(net3, plan3)
     assert diff == [], diff
     assert all(v.agree for v in compare(net3, plan3, [("dc-ops", "db-1")], ["icmp"]))
+
+
+def test_direct_connect_community_picks_the_vif_in_bird_too(tmp_path):
+    """Two VIFs from the site to one DX gateway, equal AS paths: the one the site tags
+    7224:7300 carries AWS's traffic toward the site, in the model and in BIRD; each VIF's
+    link is shaped to its bandwidth."""
+    doc = yaml.safe_load(EXAMPLE.read_text())
+    del doc["aws"]["direct_connect_gateways"][0]["site_router"]
+    doc["aws"]["direct_connect_connections"] = [
+        {"name": "dxcon-fra", "site_router": "dc-router", "bandwidth_mbps": 1000,
+         "vifs": [{"name": "vif-fra", "gateway": "dx-main", "bandwidth_mbps": 500}]},
+        {"name": "dxcon-ams", "site_router": "dc-router", "bandwidth_mbps": 1000,
+         "vifs": [{"name": "vif-ams", "gateway": "dx-main"}]}]
+    router = doc["onprem"]["dc"]["router"]
+    router["local_pref"] = {"vif-fra": 200, "vif-ams": 200, "vpn-backup": 100}
+    router["communities"] = {"vif-ams": ["7224:7300"]}  # the second session: not a tie-break
+    path = tmp_path / "dx-communities.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    lab = names.lab_name(f"t{os.getpid() % 10000}-dxc")
+    try:
+        net = compile_topology(load_model(path)[0])
+        (win,) = [r for r in net.nodes["dx-main"].tables["main"].routes
+                  if str(r.prefix) == "192.168.0.0/16" and not r.inactive]
+        assert win.out_iface == "vif-ams" and win.bgp.communities == ((7224, 7300),)
+        lab_plan = plan(net, lab, controller.lab_secret(lab))
+        shaped = lab_plan.namespaces[lab_plan.node_ns["dx-main"]].shaping
+        assert shaped[lab_plan.dev_of("dx-main", "vif-fra")] == 500
+        assert shaped[lab_plan.dev_of("dx-main", "vif-ams")] == 1000
+        controller.Controller(lab_plan).up()
+        _, diff = bgpcheck.wait_converged(net, lab_plan)
+        assert diff == [], diff  # BIRD installed 192.168.0.0/16 via vif-ams's peer, as predicted
+        verdicts = compare(net, lab_plan, [("app-1", "dc-ops")], ["icmp"])
+        assert all(v.agree and v.live for v in verdicts)
+    finally:
+        controller.down(lab)
+    assert namespaces(names.lab_prefix(lab)) == [] and processes.stop_all(lab) == 0
 
 
 def test_multicloud_flagship_agrees_before_and_after_a_circuit_fails():

@@ -71,6 +71,8 @@ def test_multicloud_flagship():
     assert m["dc-ops", "az-app-1"]["icmp"] == "ACCEPTED"  # over ExpressRoute, gateway transit
     assert m["dc-ops", "gcp-app-1"]["icmp"] == "ACCEPTED"  # over HA VPN
     assert m["aws-app-1", "az-app-1"]["icmp"] == "ACCEPTED"  # cloud to cloud through the DC
+    # ... both ways: AllowVnetOutBound covers what the ExpressRoute gateway learned by BGP.
+    assert m["az-app-1", "aws-app-1"]["icmp"] == "ACCEPTED"
     assert m["client", "aws-web"]["tcp/443"] == "ACCEPTED"
     assert m["client", "az-web"]["tcp/443"] == "ACCEPTED"
     assert m["client", "aws-app-1"]["tcp/8080"] == "NULL_ROUTED"  # private: not on the internet

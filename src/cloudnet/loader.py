@@ -20,7 +20,7 @@ from .importers import terraform
 from .providers.aws import snapshot
 from .providers.aws.compile import compile_aws
 from .providers.azure import arm
-from .providers.azure.compile import compile_azure
+from .providers.azure.compile import compile_azure, complete_azure
 from .providers.gcp import compute
 from .providers.gcp.compile import compile_gcp
 from .providers.internet import compile_internet
@@ -100,6 +100,8 @@ def compile_topology(topo: Topology, down: frozenset[str] = frozenset()) -> Netw
     site_policies(topo.onprem, net)
     net.down = frozenset(resolve_down(net, down))
     converge(net, net.down)
+    if topo.azure is not None:  # its VirtualNetwork service tag holds BGP-learned ranges
+        complete_azure(topo.azure, net, routers)
     return net
 
 

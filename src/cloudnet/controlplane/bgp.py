@@ -2,7 +2,8 @@
 
 A path-vector fixpoint: every speaker starts with what it originates, sends its best routes to
 its neighbours (export policy, AS-path prepending, loop prevention), takes what it receives
-(import policy, prefix limit), and picks a best route per prefix:
+(import policy, prefix limit, local preference by community), and picks a best route per
+prefix:
 originated > highest weight > highest local preference > shortest AS path > lowest MED >
 lowest neighbour router id > session id.  At the fixpoint each neighbour's accepted best
 routes are installed where its `install` entries say, as IR routes carrying their BgpPath,
@@ -34,6 +35,7 @@ class Path:
     med: int = 0
     peer_router_id: int = 0
     order: int = 0  # the session's place in the IR: ties between parallel sessions
+    communities: tuple[tuple[int, int], ...] = ()
 
     def rank(self) -> tuple:
         """Smaller is better.  The last tie-breaks follow BIRD's: lowest router id, then
@@ -123,10 +125,21 @@ def _advertise(net: Network, s: BgpSession, src: BgpNeighbor, dst: BgpNeighbor,
         as_path = (src_asn,) * (1 + src.prepend) + path.as_path
         if dst_asn in as_path or not _within(prefix, dst.import_prefixes):
             continue  # loop prevention; import policy
+        # Communities are transitive: what the path carried, plus what this side adds.
+        comms = tuple(sorted(set(path.communities) | set(src.communities)))
         out[prefix] = Path(prefix, as_path, path.origin, path.provenance, s.id, src.node,
-                           dst.weight, dst.local_pref, src.med,
-                           int(net.bgp[src.node].router_id), net.sessions.index(s))
+                           dst.weight, _local_pref(dst, comms), src.med,
+                           int(net.bgp[src.node].router_id), net.sessions.index(s), comms)
     return out
+
+
+def _local_pref(n: BgpNeighbor, comms: tuple[tuple[int, int], ...]) -> int:
+    return max((pref for c, pref in n.community_local_pref.items() if c in comms),
+               default=n.local_pref)
+
+
+def community_text(comms: tuple[tuple[int, int], ...]) -> str:
+    return " ".join(f"{a}:{v}" for a, v in comms)
 
 
 def _decide(net: Network, best: dict, rib_in: dict) -> dict[str, dict[IPv4Network, Path]]:
@@ -146,15 +159,20 @@ def _decide(net: Network, best: dict, rib_in: dict) -> dict[str, dict[IPv4Networ
 
 def _why_not(path: Path, best: Path) -> str:
     """Why BGP preferred `best` over `path` (the first attribute that differs)."""
+    # Parallel sessions with one peer (two circuits to one router): name the winning one.
+    chose = f"BGP chose the path from {best.peer}" + (
+        f" over {best.session}" if best.peer == path.peer else "")
     for label, mine, theirs, more in (("weight", path.weight, best.weight, True),
                                       ("local preference", path.local_pref, best.local_pref, True),
                                       ("AS path length", len(path.as_path), len(best.as_path), False),
                                       ("MED", path.med, best.med, False)):
         if mine != theirs:
             word = ("higher" if more else "shorter" if label.startswith("AS") else "lower")
-            return f"BGP chose the path from {best.peer}: {word} {label} ({theirs} vs {mine})"
+            tagged = f", community {community_text(best.communities)}" \
+                if label == "local preference" and best.communities else ""
+            return f"{chose}: {word} {label} ({theirs} vs {mine}{tagged})"
     if best.peer_router_id != path.peer_router_id:
-        return f"BGP chose the path from {best.peer}: lower router id"
+        return f"{chose}: lower router id"
     return f"BGP chose the parallel session {best.session} (lower neighbour address)"
 
 
@@ -166,11 +184,14 @@ def _install(net: Network, s: BgpSession, src: BgpNeighbor, dst: BgpNeighbor,
         best = table.get(prefix)
         lost = "" if best is not None and best.session == s.id and best.peer == src.node \
             else _why_not(path, best) if best is not None else "not selected"
-        info = BgpPath(src.node, s.id, path.as_path, path.local_pref, path.weight, path.med)
+        info = BgpPath(src.node, s.id, path.as_path, path.local_pref, path.weight, path.med,
+                       path.communities)
+        tags = f", communities {community_text(path.communities)}" if path.communities else ""
         what = (f"{prefix} learned by BGP from {src.node} (AS path "
                 f"{' '.join(map(str, path.as_path))}, local-pref {path.local_pref}"
                 f"{f', weight {path.weight}' if path.weight else ''}"
-                f"{f', MED {path.med}' if path.med else ''})")
+                f"{f', MED {path.med}' if path.med else ''}"
+                f"{tags})")
         prov = Provenance(what, path.provenance.source, path.provenance.line,
                           path.provenance.path)
         for inst in dst.install:

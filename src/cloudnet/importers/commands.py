@@ -59,11 +59,11 @@ def import_terraform(
         var_file: list[Path] = typer.Option([], "--var-file", help=".tfvars(.json) file")) -> None:
     """Import Terraform as a topology; report what is not modelled (exit 3 if anything)."""
     topo, report = load_terraform(path, _vars(var), var_file)
-    if topo.aws is None:
+    if topo.aws is None and topo.azure is None and topo.gcp is None:
         raise InputError(report.diagnostics() + [Diagnostic(
-            str(path), None, "", "no AWS resources to import")])
+            str(path), None, "", "no AWS, Azure or GCP resources to import")])
     problems = [d for d in validate_topology(topo) if d.severity == "error"]
-    if problems:  # what Terraform describes breaks AWS's rules: say so, write nothing
+    if problems:  # what Terraform describes breaks the cloud's rules: say so, write nothing
         raise InputError(report.diagnostics() + problems)
     text = to_yaml(topo, path)
     if output:
@@ -74,14 +74,27 @@ def import_terraform(
     _print("known only after apply (placeholders)", report.placeholders, "cyan")
     _print("findings", report.findings, "red")
     _print("notes", report.notes, "dim")
-    aws = topo.aws
-    n = sum(len(v.instances) for v in aws.vpcs.values())
-    err.print(f"{'wrote ' + str(output) if output else 'imported'}: {len(aws.vpcs)} VPC(s), "
-              f"{sum(len(v.subnets) for v in aws.vpcs.values())} subnet(s), {n} instance(s); "
+    err.print(f"{'wrote ' + str(output) if output else 'imported'}: {_counts(topo)}; "
               f"{len(report.skipped)} not modelled, {len(report.placeholders)} placeholder(s), "
               f"{len(report.findings)} finding(s)", highlight=False)
     if report.skipped:
         raise typer.Exit(SKIPPED)
+
+
+def _counts(topo) -> str:
+    out = []
+    if aws := topo.aws:
+        out.append(f"{len(aws.vpcs)} VPC(s), {sum(len(v.subnets) for v in aws.vpcs.values())} "
+                   f"subnet(s), {sum(len(v.instances) for v in aws.vpcs.values())} instance(s)")
+    if azure := topo.azure:
+        vnets = azure.vnets.values()
+        out.append(f"{len(vnets)} VNet(s), {sum(len(v.subnets) for v in vnets)} subnet(s), "
+                   f"{sum(len(v.vms) for v in vnets)} VM(s)")
+    if gcp := topo.gcp:
+        nets = [n for p in gcp.projects.values() for n in p.networks.values()]
+        out.append(f"{len(nets)} network(s), {sum(len(n.subnets) for n in nets)} subnet(s), "
+                   f"{sum(len(p.instances) for p in gcp.projects.values())} instance(s)")
+    return "; ".join(out)
 
 
 def export(topology: Path = typer.Argument(..., help="topology YAML, snapshot, plan or .tf "

@@ -137,6 +137,7 @@ class BgpPath:
     local_pref: int = 100
     weight: int = 0
     med: int = 0
+    communities: tuple[tuple[int, int], ...] = ()  # standard communities (ASN, value)
 
 
 @dataclass(slots=True)
@@ -240,6 +241,10 @@ class BgpNeighbor:
     import_prefixes: tuple[IPv4Network, ...] | None = None
     export_prefixes: tuple[IPv4Network, ...] | None = None
     local_pref: int = 100  # given to routes learned here
+    # Routes learned here carrying one of these communities get its local preference instead
+    # (the highest applies): how a peer asks for a preference, e.g. on Direct Connect.
+    community_local_pref: dict[tuple[int, int], int] = field(default_factory=dict)
+    communities: tuple[tuple[int, int], ...] = ()  # added to every route it sends
     weight: int = 0  # compared before local preference (Azure connection weight)
     med: int = 0  # sent with its routes
     prepend: int = 0  # extra copies of its AS on export

@@ -2,8 +2,9 @@
 
 The speaker originates its prefixes (blackhole statics inside BIRD, never exported to the
 kernel), runs one eBGP session per IR session over the session's link, applies the IR
-neighbour policy (prefix filters, local preference — weight folded above it, MED, AS-path
-prepending, prefix limit that takes the session down), and each install target of this node
+neighbour policy (prefix filters, local preference — weight folded above it, set by community
+where the neighbour maps them —, communities added on export, MED, AS-path prepending, prefix
+limit that takes the session down), and each install target of this node
 gets a pipe from BIRD's main table (only routes learned on the sessions that install there)
 into a table exported to the kernel table the data plane uses for it.
 """
@@ -44,13 +45,19 @@ def config(net: Network, node: str, peers: list[Peer], tables: dict[str, int],
         lines.append("}")
     for p in peers:
         n, t = p.mine, p.theirs
-        pref = n.weight * 65536 + n.local_pref  # weight is compared before local preference
-        imp = (f"if net ~ {_prefix_set(n.import_prefixes)} then {{ bgp_local_pref = {pref}; "
+        base = n.weight * 65536  # weight is compared before local preference
+        # Ascending, so the highest matching community's preference is the one that stays.
+        by_tag = "".join(f" if ({a},{v}) ~ bgp_community then bgp_local_pref = {base + pref};"
+                         for (a, v), pref in sorted(n.community_local_pref.items(),
+                                                    key=lambda kv: kv[1]))
+        set_pref = f"bgp_local_pref = {base + n.local_pref};{by_tag}"
+        imp = (f"if net ~ {_prefix_set(n.import_prefixes)} then {{ {set_pref} "
                "accept; } reject;") if n.import_prefixes is not None else \
-            f"bgp_local_pref = {pref}; accept;"
+            f"{set_pref} accept;"
         prepend = "".join(f" bgp_path.prepend({sp.asn});" for _ in range(n.prepend))
         med = f" bgp_med = {n.med};" if n.med else ""
-        body = f"{prepend}{med} accept;"
+        tags = "".join(f" bgp_community.add(({a},{v}));" for a, v in n.communities)
+        body = f"{prepend}{med}{tags} accept;"
         exp = f"if net ~ {_prefix_set(n.export_prefixes)} then {{{body} }} reject;" \
             if n.export_prefixes is not None else body
         limit = f" import limit {n.max_prefixes} action disable;" if n.max_prefixes else ""

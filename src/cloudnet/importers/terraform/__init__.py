@@ -1,8 +1,9 @@
 """Terraform as an input: `terraform show -json` plans and states, and folders of .tf sources.
 
-plan.py and hcl.py turn either into Resources (resolve.py); each provider's mapping (aws.py;
-Azure and GCP when their providers land) turns the resources of its kind into its part of the
-topology; whatever no mapping takes, and every value only known after apply, is in the Report.
+plan.py and hcl.py turn either into Resources (resolve.py); each provider's mapping (aws.py,
+azure.py, gcp.py) turns the resources of its kind into its part of the topology (Azure's and
+GCP's also the on-premises sites their VPNs end at); whatever no mapping takes, and every
+value only known after apply, is in the Report.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ from pathlib import Path
 from ...diagnostics import Diagnostic, InputError
 from ...model.topology import Topology
 from .aws import AwsImport
+from .azure import AzureImport
+from .gcp import GcpImport
 from .hcl import is_tf_folder, load_tf
 from .plan import is_plan, load_plan
 from .resolve import Report, Resource
 
-# type prefix -> the mapping of that provider's resources
-MAPPINGS = {"aws_": AwsImport}
+# type prefix -> (the topology's field, the mapping of that provider's resources)
+MAPPINGS = {"aws_": ("aws", AwsImport), "azurerm_": ("azure", AzureImport),
+            "google_": ("gcp", GcpImport)}
 
 
 def is_terraform(path: str | Path) -> bool:
@@ -42,15 +46,17 @@ def load_terraform(path: str | Path, variables: dict[str, str] | None = None,
     p = Path(path)
     resources, notes = read_resources(p, variables, var_files)
     report = Report(notes=list(notes))
-    parts = {}
-    for prefix, mapping in MAPPINGS.items():
+    parts, sites = {}, {}
+    for prefix, (field, mapping) in MAPPINGS.items():
         mine = [r for r in resources if r.type.startswith(prefix)]
-        if part := mapping(mine, report).run():
-            parts[prefix.rstrip("_")] = part
+        m = mapping(mine, report)
+        if part := m.run():
+            parts[field] = part
             part.place(mine[0].src, (mine[0].address,))
+        sites.update(getattr(m, "sites", {}))  # the far ends of Azure's and GCP's VPNs
     for r in resources:
         if not any(r.type.startswith(prefix) for prefix in MAPPINGS):
             provider = r.type.split("_", 1)[0]
             report.skip(r, f"the {provider} provider's resources are not imported yet")
     name = p.stem.removesuffix(".plan") if p.is_file() else p.resolve().name
-    return Topology(name=name, **parts), report
+    return Topology(name=name, onprem=sites, **parts), report

@@ -8,8 +8,9 @@ where learned routes land (with AWS's preference classes); controlplane/bgp.py c
 - A transit gateway advertises, on each VPN attachment, the routes of the table that attachment
   is associated with; what it learns goes into the tables the attachment propagates to.
 - A Direct Connect gateway advertises exactly its allowed prefixes (not the VPC CIDRs inside
-  them); what it learns goes to the transit gateway tables its attachment propagates to, where
-  Direct Connect beats VPN for equal prefixes.
+  them) over each of its transit VIFs; what it learns goes to the transit gateway tables its
+  attachment propagates to, where Direct Connect beats VPN for equal prefixes.  Among its
+  VIFs, the site's local-preference communities decide before the AS path.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from ...ir.model import BgpNeighbor, BgpSession, BgpSpeaker, Install, Network, R
 from ..onprem.compile import site_neighbor
 
 LOCAL_WHY = "a propagated route never overrides the VPC's local route"
+# Direct Connect's local-preference communities (low, medium, high), compared before the AS
+# path.  AWS does not say where untagged routes rank; here they rank as medium.
+DX_COMMUNITY_PREF = {(7224, 7100): 100, (7224, 7200): 200, (7224, 7300): 300}
+DX_UNTAGGED_PREF = 200
 
 
 def router_id(name: str) -> IPv4Address:
@@ -80,21 +85,28 @@ def tgw_sessions(c, tgw, att, conn) -> None:
 
 
 def dx_sessions(c, tgw, att, dx) -> None:
-    """A transit VIF: the DX gateway advertises its allowed prefixes, learns the site's."""
+    """Transit VIFs: over each, the DX gateway advertises its allowed prefixes and learns the
+    site's (the gateway's own `site_router` is one VIF named after it)."""
     net = c.net
     node = net.nodes[dx.name]
-    router = c.ix.site_routers[dx.site_router]
     allowed = [IPv4Network(p) for p in dx.allowed_prefixes]
     speaker(net, dx.name, dx.asn, [(p, dx.provenance(f"allowed prefix {p}", "allowed_prefixes"))
                                    for p in allowed], node.provenance)
-    installs = [Install(dx.name, "main", "site", c.TGW_PREF["propagated (Direct Connect)"],
-                        "bgp (Direct Connect)")]
-    installs += [Install(tgw.name, t, f"att:{att.name}",
-                         c.TGW_PREF["propagated (Direct Connect)"], "propagated (Direct Connect)")
-                 for t in _propagates(tgw, att)]
-    net.sessions.append(BgpSession(
-        dx.name, BgpNeighbor(dx.name, "site", export_prefixes=tuple(allowed), install=installs),
-        site_neighbor(router, dx.name), dx.provenance(f"BGP over Direct Connect {dx.name}")))
+    vifs = [(v.name, v.name, conn.site_router, v.provenance(f"BGP over Direct Connect VIF "
+                                                           f"{v.name}"))
+            for conn, v in c.vifs[dx.name]] or \
+        [("site", dx.name, dx.site_router, dx.provenance(f"BGP over Direct Connect {dx.name}"))]
+    for iface, name, site, prov in vifs:
+        installs = [Install(dx.name, "main", iface, c.TGW_PREF["propagated (Direct Connect)"],
+                            "bgp (Direct Connect)")]
+        installs += [Install(tgw.name, t, f"att:{att.name}",
+                             c.TGW_PREF["propagated (Direct Connect)"],
+                             "propagated (Direct Connect)") for t in _propagates(tgw, att)]
+        net.sessions.append(BgpSession(
+            name, BgpNeighbor(dx.name, iface, export_prefixes=tuple(allowed),
+                              local_pref=DX_UNTAGGED_PREF,
+                              community_local_pref=dict(DX_COMMUNITY_PREF), install=installs),
+            site_neighbor(c.ix.site_routers[site], name), prov))
 
 
 def _propagates(tgw, att) -> list[str]:

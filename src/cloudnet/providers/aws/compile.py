@@ -59,6 +59,11 @@ class _Compiler:
         self.sg_cache: dict[tuple[str, tuple[str, ...]], tuple[str, str]] = {}
         # VPN gateways' public tunnel endpoints: (gateway node, address, provenance)
         self.endpoints: list[tuple[str, IPv4Address, Provenance]] = []
+        # Direct Connect gateway -> the VIFs reaching it: (connection, VIF)
+        self.vifs: dict[str, list] = defaultdict(list)
+        for conn in aws.direct_connect_connections:
+            for vif in conn.vifs:
+                self.vifs[vif.gateway].append((conn, vif))
 
     def run(self) -> None:
         for name, vpc in self.aws.vpcs.items():
@@ -372,6 +377,16 @@ class _Compiler:
         node = self.net.add_node(Node(dx.name, NodeKind.GATEWAY, "aws", "dxgw", provenance=prov,
                                       origin_table="main"))
         main = build.table(node, "main")
+        if self.vifs[dx.name]:  # the site's prefixes come by BGP over the VIFs
+            for conn, vif in self.vifs[dx.name]:
+                router = self.ix.site_routers[conn.site_router]
+                build.p2p(self.net, (dx.name, vif.name), (router, vif.name), vif.provenance(
+                    f"transit VIF {vif.name} on Direct Connect connection {conn.name}"),
+                    a_table="main", b_table="main")
+                # A VIF without its own bandwidth shares the whole connection.
+                self.net.links[f"{dx.name}:{vif.name}--{router}:{vif.name}"].bandwidth_mbps = \
+                    vif.bandwidth_mbps or conn.bandwidth_mbps
+            return
         router = self.ix.site_routers.get(dx.site_router or "")
         for j, p in enumerate(dx.onprem_prefixes):
             rp = dx.provenance(f"prefix {p} learned from the site over Direct Connect",
@@ -436,7 +451,8 @@ class _Compiler:
                     dxmain.routes.append(build.forward(IPv4Network(p), "tgw", dx.provenance(
                         f"allowed prefix {p} toward {tgw.name}", "allowed_prefixes", j),
                         target=tgw.name))
-                if self.ix.site_routers.get(dx.site_router or "") in self.net.bgp:
+                if self.vifs[dx.name] or \
+                        self.ix.site_routers.get(dx.site_router or "") in self.net.bgp:
                     dynamic.append((bgp.dx_sessions, att, dx))
                     continue
                 prefixes, kind = [IPv4Network(p) for p in dx.onprem_prefixes], \

@@ -195,13 +195,32 @@ class VpnConnection(ModelObject):
 
 
 class DirectConnectGateway(ModelObject):
-    """A DX gateway with a transit VIF to a site router; AWS advertises `allowed_prefixes`."""
+    """A DX gateway with transit VIFs to a site router; AWS advertises `allowed_prefixes`."""
 
     name: str
     asn: int = 64512  # Amazon's side
-    site_router: str | None = None  # None: the far end is not modelled (traffic exits there)
+    # One VIF of unstated bandwidth to this router, named after the gateway (shorthand for a
+    # connection's VIFs).  Neither: the far end is not modelled (traffic exits there).
+    site_router: str | None = None
     allowed_prefixes: list[str] = Field(default_factory=list)
     onprem_prefixes: list[str] = Field(default_factory=list)  # what the site announces
+
+
+class VirtualInterface(ModelObject):
+    """A transit VIF carved from a connection: one BGP session with a DX gateway."""
+
+    name: str
+    gateway: str  # a Direct Connect gateway
+    bandwidth_mbps: int | None = Field(default=None, gt=0)  # None: the connection's
+
+
+class DirectConnectConnection(ModelObject):
+    """A dedicated circuit from a Direct Connect location to a site router."""
+
+    name: str
+    site_router: str
+    bandwidth_mbps: int = Field(default=1000, gt=0)
+    vifs: list[VirtualInterface] = Field(default_factory=list)
 
 
 class Aws(ModelObject):
@@ -214,6 +233,7 @@ class Aws(ModelObject):
     vpn_connections: list[VpnConnection] = Field(default_factory=list)
     customer_gateways: list[CustomerGateway] = Field(default_factory=list)
     direct_connect_gateways: list[DirectConnectGateway] = Field(default_factory=list)
+    direct_connect_connections: list[DirectConnectConnection] = Field(default_factory=list)
     # Public address space AWS owns beyond what resources use (unassociated Elastic IPs,
     # regional EC2 ranges): the internet routes it to AWS, whose edge drops it.
     public_ranges: list[str] = Field(default_factory=list)

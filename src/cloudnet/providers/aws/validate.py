@@ -194,15 +194,25 @@ class _AwsChecks(Checks):
         self.peerings()
         for tgw in aws.transit_gateways:
             self.transit_gateway(tgw)
-        # Sites route "via" a VPN connection or DX gateway name: they must not collide.
-        vpns = self.unique(aws.vpn_connections, "VPN connection")
-        for dx in aws.direct_connect_gateways:
-            if dx.name in vpns:
-                self.taken(dx, ("name",), dx.name, "VPN connection", vpns[dx.name], ("name",))
+        # Sites route "via" a VPN connection or DX gateway name, and a VIF names the site
+        # router's link: they must not collide.
+        links = {name: ("VPN connection", obj) for name, obj in
+                 self.unique(aws.vpn_connections, "VPN connection").items()}
+        for kind, objs in (("Direct Connect gateway", aws.direct_connect_gateways),
+                           ("virtual interface", [v for c in aws.direct_connect_connections
+                                                  for v in c.vifs])):
+            for obj in objs:
+                if obj.name in links:
+                    self.taken(obj, ("name",), obj.name, *links[obj.name], ("name",))
+                else:
+                    links[obj.name] = (kind, obj)
         for conn in aws.vpn_connections:
             self.vpn(conn)
         for dx in aws.direct_connect_gateways:
             self.dx_gateway(dx)
+        self.unique(aws.direct_connect_connections, "Direct Connect connection")
+        for conn in aws.direct_connect_connections:
+            self.dx_connection(conn)
 
     # ---- VPC addressing ------------------------------------------------------------------
 
@@ -617,6 +627,15 @@ class _AwsChecks(Checks):
             self.cidr(conn, c, "static_routes", j)
 
     def dx_gateway(self, dx) -> None:
+        vifs = [v for c in self.aws.direct_connect_connections for v in c.vifs
+                if v.gateway == dx.name]
+        if dx.site_router is not None and vifs:
+            self.error(dx, f"give site_router (one VIF) or VIFs on a connection (like "
+                           f"{vifs[0].name} at {where(vifs[0], 'gateway')}), not both",
+                       "site_router")
+        elif vifs and dx.onprem_prefixes:
+            self.warn(dx, "ignored: over its VIFs the site announces its prefixes by BGP",
+                      "onprem_prefixes")
         if dx.site_router is not None:
             self.ref(dx, dx.site_router, self.routers, "site router", "site_router")
         for field in ("allowed_prefixes", "onprem_prefixes"):
@@ -626,3 +645,15 @@ class _AwsChecks(Checks):
                    for t in self.aws.transit_gateways for a in t.attachments):
             self.warn(dx, f"Direct Connect gateway {dx.name} is attached to no transit "
                           "gateway, so it carries no traffic", "name")
+
+    def dx_connection(self, conn) -> None:
+        """Its VIFs reach DX gateways and share its bandwidth: together they may not take
+        more than it has (a VIF without a bandwidth of its own shares what is there)."""
+        self.ref(conn, conn.site_router, self.routers, "site router", "site_router")
+        carved = 0
+        for v in conn.vifs:
+            self.ref(v, v.gateway, self.ix.dxgws, "Direct Connect gateway", "gateway")
+            carved += v.bandwidth_mbps or 0
+            if v.bandwidth_mbps and carved > conn.bandwidth_mbps:
+                self.error(v, f"the VIFs of connection {conn.name} take {carved} Mbps, more "
+                              f"than its {conn.bandwidth_mbps} Mbps", "bandwidth_mbps")

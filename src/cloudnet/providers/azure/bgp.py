@@ -137,26 +137,19 @@ def er_connection(c, conn) -> None:
 
 
 def onprem_prefixes(c, gvnet: str) -> list[IPv4Network]:
-    """On-premises ranges a gateway VNet reaches: static prefixes, or what BGP sites
-    originate (part of the VirtualNetwork service tag)."""
+    """On-premises ranges a gateway VNet reaches (part of the VirtualNetwork service tag): the
+    static prefixes of its local network gateways, and every prefix its gateways learned by
+    BGP (a site's own and what it re-advertises, e.g. another cloud's) — known once BGP is
+    computed, when `complete_azure` rebuilds the NSG filters with them."""
     vnet = c.azure.vnets[gvnet]
-    routers: list[str] = []
     out: list[IPv4Network] = []
     if vnet.vpn_gateway is not None:
         for conn in c.azure.vpn_connections:
             lng = c.ix.lngs.get(conn.local_network_gateway)
-            if conn.gateway != vnet.vpn_gateway.name or lng is None:
-                continue
-            if conn.bgp:
-                routers.append(c.ix.site_routers.get(lng.site_router, ""))
-            else:
+            if conn.gateway == vnet.vpn_gateway.name and lng is not None and not conn.bgp:
                 out += [n for n in map(safe_net, lng.address_prefixes) if n]
-    if vnet.expressroute_gateway is not None:
-        for conn in c.azure.expressroute_connections:
-            circ = c.ix.circuits.get(conn.circuit)
-            if conn.gateway == vnet.expressroute_gateway.name and circ is not None:
-                routers.append(c.ix.site_routers.get(circ.site_router, ""))
-    for r in routers:
-        sp = c.net.bgp.get(r)
-        out += [p for p, _ in sp.originate] if sp else []
+    for gw in vnet.gateways():
+        node = c.net.nodes.get(gw.name)
+        out += [r.prefix for t in node.tables.values() for r in t.routes if r.bgp] \
+            if node else []
     return out

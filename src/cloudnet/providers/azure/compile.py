@@ -57,6 +57,12 @@ def compile_azure(azure: Azure, net: Network, site_routers: dict[str, str]) -> N
     _Compiler(azure, net, site_routers).run()
 
 
+def complete_azure(azure: Azure, net: Network, site_routers: dict[str, str]) -> None:
+    """Once BGP is computed: the VirtualNetwork tag also holds what the gateways learned, so
+    the NSG filters of VNets behind a gateway are built again with it."""
+    _Compiler(azure, net, site_routers).nsgs_after_bgp()
+
+
 @dataclass
 class _Public:
     public: IPv4Address
@@ -182,9 +188,18 @@ class _Compiler:
             self.nsg_cache[key] = (self.net.add_filter(fin), self.net.add_filter(fout))
         return self.nsg_cache[key]
 
+    def nsgs_after_bgp(self) -> None:
+        for vname in self.azure.vnets:
+            if self.ix.gateway_vnet(vname) is None:
+                continue
+            for nsg in self.ix.nsgs.values():
+                for flt in filters.nsg_filters(nsg, vname, self.service_tags(vname)):
+                    if flt.id in self.net.filters:  # applied to a NIC in this VNet
+                        self.net.filters[flt.id] = flt
+
     def service_tags(self, vname: str) -> dict[str, tuple[IPv4Network, ...]]:
         """VirtualNetwork = the address space, peered VNets, on-premises ranges reached
-        through the gateways (static, or what BGP sites announce) and UDR prefixes."""
+        through the gateways (static, or learned by BGP) and UDR prefixes."""
         if vname not in self.tags:
             nets = list(self.ix.vnet_nets[vname])
             nets += [n for p, _ in self.ix.peers[vname] if p.allow_virtual_network_access

@@ -10,7 +10,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 from ...ir import build
 from ...ir.model import BgpNeighbor, BgpSpeaker, Install, LinkKind, Network, Node, NodeKind
-from .model import Site
+from .model import Site, community
 
 BGP_PREFERENCE = (20,)  # like an eBGP administrative distance: static routes (0) win
 
@@ -22,13 +22,17 @@ def site_neighbor(router: str, iface: str, address=None) -> BgpNeighbor:
 
 
 def site_policies(sites: dict[str, Site], net: Network) -> None:
-    """Once every provider built its sessions: the site routers' own import preferences."""
+    """Once every provider built its sessions: the site routers' own import preferences and
+    the communities they tag their announcements with."""
     prefs = {(s.router.name, link): pref for s in sites.values()
              for link, pref in s.router.local_pref.items()}
+    tags = {(s.router.name, link): tuple(sorted({community(t) for t in texts}))
+            for s in sites.values() for link, texts in s.router.communities.items()}
     for session in net.sessions:
         for side in (session.a, session.b):
             if (side.node, side.iface) in prefs:
                 side.local_pref = prefs[(side.node, side.iface)]
+            side.communities = tags.get((side.node, side.iface), side.communities)
 
 
 def compile_sites(sites: dict[str, Site], net: Network) -> None:

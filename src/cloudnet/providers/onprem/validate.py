@@ -8,7 +8,7 @@ from ipaddress import IPv4Address, IPv4Network
 from ...diagnostics import Diagnostic
 from ...model.base import ModelObject
 from ..aws.validate import Checks, where
-from .model import Site
+from .model import Site, community
 
 
 def validate_sites(sites: dict[str, Site]) -> list[Diagnostic]:
@@ -29,6 +29,11 @@ def _site(c: Checks, name: str, site: Site) -> None:
         c.ip(router, loop, "loopbacks", j)
     for h in site.hosts:
         _address(c, h, lan, used, f"host {h.name}")
+    for link, tags in router.communities.items():
+        for j, text in enumerate(tags):
+            if community(text) is None:
+                c.error(router, f"{text} is not a BGP community (ASN:value, each 0-65535)",
+                        "communities", link, j)
     seen: dict[IPv4Network, ModelObject] = {}
     for r in router.routes:
         dest = c.cidr(r, r.destination, "destination")
