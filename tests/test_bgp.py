@@ -197,3 +197,9 @@ def _icmp(src, dst):
     from ipaddress import IPv4Address
     from cloudnet.analysis.packet import make_packet
     return make_packet(IPv4Address(src), IPv4Address(dst), 1)
+
+
+def test_a_tunnel_can_be_failed_by_its_name(tmp_path):
+    net = compile_topology(hybrid(tmp_path), frozenset(["vpn-backup"]))
+    assert net.sessions_down["vpn-backup"].startswith("link ")
+    assert "dx-main" not in net.sessions_down

@@ -106,7 +106,8 @@ def compile_topology(topo: Topology, down: frozenset[str] = frozenset()) -> Netw
 
 
 def resolve_down(net: Network, names) -> set[str]:
-    """Node names, link ids, or `A--B` for every link joining nodes A and B."""
+    """Node names, link ids, `A--B` for every link joining nodes A and B, or the name of a
+    VPN connection or circuit (the links it names)."""
     out: set[str] = set()
     for name in names:
         if name in net.links or name in net.nodes:
@@ -117,6 +118,9 @@ def resolve_down(net: Network, names) -> set[str]:
                        if {e[0] for e in link.endpoints} >= {a, b})
         elif net.resolve(name):
             out.add(net.resolve(name))
+        elif by_iface := [lid for lid, link in net.links.items()
+                          if any(iface == name for _, iface in link.endpoints)]:
+            out.update(by_iface)  # a tunnel or circuit by its name (a VPN connection, a VIF)
         else:
             from .diagnostics import did_you_mean
             raise InputError([Diagnostic("--down", None, "", f"no node or link '{name}'"

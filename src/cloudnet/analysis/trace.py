@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 
-from ..ir.model import (Action, Filter, FilterMode, LinkKind, NatKind, Network, NodeKind,
+from ..ir.model import (BUILTIN, Filter, FilterMode, LinkKind, NatKind, Network, NodeKind,
                         Provenance, Route, RouteAction, RouteTable)
 from .fabric import Fabric
 from .packet import Packet, matches
@@ -231,7 +231,8 @@ class Tracer:
             table_name = iface.table if iface is not None else node.origin_table
             table = node.tables.get(table_name)
             route, why = lookup(table, pkt.dst) if table else (None, [])
-            tname = table.provenance.what if table else "no route table"
+            tname = ("no route table" if table is None else table.provenance.what
+                     if table.provenance is not BUILTIN else f"{node_id}'s table {table_name}")
             if route is None:
                 hop.steps.append(Step("route", "none", f"no route for {pkt.dst} in {tname}",
                                       [table.provenance] if table else [],

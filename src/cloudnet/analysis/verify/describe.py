@@ -111,7 +111,6 @@ class Describer:
         return [(proj, _merge(r)) for proj, r in groups.items()]
 
     def _with_sources(self, svc: str, u, src_all, dst_all) -> list[str]:
-        hs = self.hs
         out = []
         for proj, sports in (self._split_ports(u, "sport") if "/" in svc or svc in ("tcp", "udp")
                              else [(u, [(0, 65535)])]):

@@ -44,7 +44,7 @@ def config(net: Network, node: str, peers: list[Peer], tables: dict[str, int],
         lines += [f"  route {p} blackhole;" for p, _ in sp.originate]
         lines.append("}")
     for p in peers:
-        n, t = p.mine, p.theirs
+        n = p.mine
         base = n.weight * 65536  # weight is compared before local preference
         # Ascending, so the highest matching community's preference is the one that stays.
         by_tag = "".join(f" if ({a},{v}) ~ bgp_community then bgp_local_pref = {base + pref};"

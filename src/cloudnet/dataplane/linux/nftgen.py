@@ -37,10 +37,10 @@ def match_expr(m: Match) -> str:
         parts.append(f"ip saddr {_nets(m.src)}")
     if m.dst:
         parts.append(f"ip daddr {_nets(m.dst)}")
-    for field, ranges in (("sport", m.src_ports), ("dport", m.dst_ports)):
+    for key, ranges in (("sport", m.src_ports), ("dport", m.dst_ports)):
         if ranges:
             items = [str(r) for r in ranges]
-            parts.append(f"th {field} {items[0] if len(items) == 1 else '{ ' + ', '.join(items) + ' }'}")
+            parts.append(f"th {key} {items[0] if len(items) == 1 else '{ ' + ', '.join(items) + ' }'}")
     return " ".join(parts) or "meta nfproto ipv4"
 
 

@@ -22,7 +22,7 @@ from ...ir.model import (Action, Filter, FilterMode, LinkKind, Match, NatKind, N
                          Rule)
 from .. import internet as inet
 from . import bgp, filters
-from .model import Aws, Instance, Route as RouteModel, RouteTable as RtModel, Subnet, Vpc
+from .model import Aws, Instance, RouteTable as RtModel, Subnet, Vpc
 from .index import AwsIndex
 
 BACKBONE = "aws-backbone"
