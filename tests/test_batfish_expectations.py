@@ -20,7 +20,7 @@ from cloudnet.analysis.endpoints import EndpointError, source_address
 from cloudnet.analysis.packet import make_packet, parse_proto
 from cloudnet.analysis.trace import Tracer
 from cloudnet.loader import compile_topology, load_model
-from cloudnet.providers.onprem.model import Host, Router, Site, SiteRoute
+from cloudnet.providers.onprem.model import Router, Site, SiteRoute
 
 SNAPSHOTS = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "batfish-aws"
 
