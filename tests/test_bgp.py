@@ -203,3 +203,14 @@ def test_a_tunnel_can_be_failed_by_its_name(tmp_path):
     net = compile_topology(hybrid(tmp_path), frozenset(["vpn-backup"]))
     assert net.sessions_down["vpn-backup"].startswith("link ")
     assert "dx-main" not in net.sessions_down
+
+
+def test_a_site_may_route_statically_over_a_vif(tmp_path):
+    def edit(d):
+        two_vifs(d)
+        d["onprem"]["dc"]["router"]["routes"] = [{"destination": "10.20.0.0/16", "via": "vif-ams"}]
+    net = compile_topology(hybrid(tmp_path, edit))
+    (static,) = [r for r in route(net, "dc-router", "main", "10.20.0.0/16") if r.kind == "static"]
+    assert static.out_iface == "vif-ams"
+    t = Tracer(net).trace("dc-ops", _icmp("192.168.10.20", "10.20.1.10"))
+    assert t.nodes[1:3] == ["dc-router", "dx-main"] and t.disposition.value == "ACCEPTED"

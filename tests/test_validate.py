@@ -591,7 +591,7 @@ onprem:
 """, "onprem.dc.router.routes[0].destination", "not a valid IPv4 CIDR"),
     ("site-route-via", SITE.replace("192.168.10.1}", "192.168.10.1, routes: [{destination: 10.0.0.0/8, via: vpn-dcc}]}  #!")
      + vpc("vpn_gateway: {name: vgw}", "  vpn_connections: [{name: vpn-dc, gateway: vgw, customer_gateway: dc-router}]\n"),
-     "onprem.dc.router.routes[0].via", "no VPN connection or Direct Connect gateway 'vpn-dcc' (did you mean 'vpn-dc'?)"),
+     "onprem.dc.router.routes[0].via", "no VPN connection or Direct Connect gateway or VIF 'vpn-dcc' (did you mean 'vpn-dc'?)"),
     ("site-route-via-other-router", SITE + """\
   branch:
     network: 172.16.0.0/24

@@ -43,13 +43,16 @@ def validate_topology(topo: Topology) -> list[Diagnostic]:
 
 
 def _site_routes(c: Checks, topo: Topology) -> None:
-    """A site routes via a VPN connection or DX gateway that ends at its own router."""
+    """A site routes via a VPN connection, DX gateway or VIF that ends at its own router."""
     aws = topo.aws
     ends = {v.name: ("VPN connection", v.customer_gateway) for v in aws.vpn_connections} \
         if aws else {}
     if aws:
         for dx in aws.direct_connect_gateways:
             ends.setdefault(dx.name, ("Direct Connect gateway", dx.site_router))
+        for conn in aws.direct_connect_connections:
+            for vif in conn.vifs:
+                ends.setdefault(vif.name, ("Direct Connect virtual interface", conn.site_router))
     if topo.azure is not None:
         lngs = {g.name: g.site_router for g in topo.azure.local_network_gateways}
         for v in topo.azure.vpn_connections:
@@ -57,7 +60,7 @@ def _site_routes(c: Checks, topo: Topology) -> None:
     for site_name, site in topo.onprem.items():
         mine = {site_name, site.router.name}
         for r in site.router.routes:
-            if not c.ref(r, r.via, ends, "VPN connection or Direct Connect gateway", "via"):
+            if not c.ref(r, r.via, ends, "VPN connection or Direct Connect gateway or VIF", "via"):
                 continue
             kind, router = ends[r.via]
             if router not in mine:
