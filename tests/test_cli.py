@@ -100,3 +100,9 @@ def test_reach_json():
     assert cells["a-host", "c-host"] == {"icmp": "NO_ROUTE", "tcp/22": "NO_ROUTE"}
     r = run("reach", str(EXAMPLES / "peering-triangle.yaml"), "--ports", "ssh")
     assert r.returncode == 2 and "bad service" in r.stderr
+
+
+def test_fault_needs_a_running_lab():
+    r = run("fault", str(EXAMPLES / "hybrid-aws.yaml"), "--lab", "never-started", "--down",
+            "dx-main")
+    assert r.returncode == 2 and "is not up" in r.stderr and "Traceback" not in r.stderr

@@ -196,6 +196,9 @@ def fault(topology: Path = TopologyArg, lab: Optional[str] = LabOpt,
     _need_root()
     topo, _ = load_model(topology)
     name = names.lab_name(lab or topo.name)
+    if not namespaces(names.lab_prefix(name)):
+        err.print(f"[red]error:[/] lab {name} is not up: run cloudnet up first")
+        raise typer.Exit(2)
     whole = compile_topology(topo)
     held = (controller.faults(name) | resolve_down(whole, down)) - resolve_down(whole, up_)
     controller.save_faults(name, held)
