@@ -24,12 +24,12 @@ from collections import defaultdict
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
-from pydantic import ValidationError
 
 from ...providers.aws.model import (AclRule, Aws, CustomerGateway, DirectConnectGateway, Instance,
                                     Interface, NatGateway, NetworkAcl, Peering, Route, RouteTable,
                                     SecurityGroup, SgRule, Subnet, TgwAttachment, TgwRoute,
                                     TgwRouteTable, TransitGateway, Vpc, VpnConnection, VpnGateway)
+from .base import Modelling
 from .resolve import Report, Resource, Unknown, placeholder_ip
 
 NAME = re.compile(r"\S+")  # a Name tag with spaces would be awkward on the command line
@@ -67,7 +67,7 @@ NOT_MODELLED = {  # types users meet next to networks, with why cloudnet leaves 
 }
 
 
-class AwsImport:
+class AwsImport(Modelling):
     def __init__(self, resources: list[Resource], report: Report):
         self.all = resources
         self.report = report
@@ -164,19 +164,6 @@ class AwsImport:
                    else "a value known only after apply that names no resource of the import")
             self.report.skip(res, f"its {what} is {why}", *sub)
         return found[0] if found else None
-
-    def place(self, obj, res: Resource, *sub: str | int):
-        obj.place(res.src, (res.address, *sub))
-        return obj
-
-    def make(self, cls, res: Resource, *sub: str | int, **fields):
-        try:
-            obj = cls(**fields)
-        except ValidationError as exc:
-            self.report.skip(res, f"cannot be modelled as {cls.__name__}: "
-                                  f"{exc.errors()[0]['msg']}", *sub)
-            return None
-        return self.place(obj, res, *sub)
 
     def cidr(self, res: Resource, key: str, what: str, *sub: str | int,
              value: Any = None) -> str | None:

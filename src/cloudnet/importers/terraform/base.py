@@ -24,7 +24,27 @@ PUBLIC_POOL = IPv4Network("198.18.0.0/15")  # public addresses known after apply
 SITE_POOL = IPv4Network("100.64.0.0/10")  # LANs of sites Terraform says nothing about
 
 
-class Mapping:
+class Modelling:
+    """Model objects built from resources: placed at the resource for provenance, or the
+    resource reported as skipped when its values do not fit the model."""
+
+    report: Report
+
+    def place(self, obj, res: Resource, *sub: str | int):
+        obj.place(res.src, (res.address, *sub))
+        return obj
+
+    def make(self, cls, res: Resource, *sub: str | int, **fields):
+        try:
+            obj = cls(**fields)
+        except ValidationError as exc:
+            self.report.skip(res, f"cannot be modelled as {cls.__name__}: "
+                                  f"{exc.errors()[0]['msg']}", *sub)
+            return None
+        return self.place(obj, res, *sub)
+
+
+class Mapping(Modelling):
     PREFIX = ""
     # types whose resources' names share one namespace (they become nodes or are referred to
     # by name); other types' names are scoped (subnets in their network) or unused.
@@ -142,21 +162,6 @@ class Mapping:
                    else "a value known only after apply that names no resource of the import")
             self.report.skip(res, f"its {what} is {why}", *sub)
         return found[0] if found else None
-
-    # ---- model objects -----------------------------------------------------------------------
-
-    def place(self, obj, res: Resource, *sub: str | int):
-        obj.place(res.src, (res.address, *sub))
-        return obj
-
-    def make(self, cls, res: Resource, *sub: str | int, **fields):
-        try:
-            obj = cls(**fields)
-        except ValidationError as exc:
-            self.report.skip(res, f"cannot be modelled as {cls.__name__}: "
-                                  f"{exc.errors()[0]['msg']}", *sub)
-            return None
-        return self.place(obj, res, *sub)
 
     def public_ip(self, res: Resource, key: str, what: str, *sub: str | int,
                   values: dict | None = None) -> str:
