@@ -54,6 +54,23 @@ def test_malformed_yaml_and_missing_file(tmp_path):
     assert r.returncode == 2 and "cannot read" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_file_that_is_not_utf8(tmp_path):
+    bad = tmp_path / "latin1.yaml"
+    bad.write_bytes(b"name: x\naws:\n  vpcs: {}\n# caf\xe9\n")
+    r = run("validate", str(bad))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"{bad}:4: not UTF-8 text: byte 0xe9 at offset 29" in r.stderr
+
+
+def test_bad_protocol_and_port_are_named():
+    three = str(EXAMPLES / "three-tier.yaml")
+    r = run("trace", three, "--from", "client", "--to", "web-1", "--proto", "foo")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "protocol 'foo' is not tcp, udp, icmp, any or a number 0-255" in r.stderr
+    r = run("trace", three, "--from", "client", "--to", "web-1", "--dport", "99999")
+    assert r.returncode == 2 and "--dport" in r.stderr and "65535" in r.stderr
+
+
 def test_trace_json():
     r = run("trace", str(EXAMPLES / "three-tier.yaml"), "--from", "client", "--to", "web-1",
             "--dport", "443", "--json")

@@ -55,8 +55,8 @@ def trace(topology: Path = TopologyArg,
           dst: str = typer.Option(..., "--to", help="an IP address or a node"),
           src: Optional[str] = typer.Option(None, "--src", help="source IP (default: the node's)"),
           proto: str = typer.Option("tcp", "--proto", help="tcp, udp, icmp, any or a number"),
-          dport: Optional[int] = typer.Option(None, "--dport"),
-          sport: Optional[int] = typer.Option(None, "--sport"),
+          dport: Optional[int] = typer.Option(None, "--dport", min=0, max=65535),
+          sport: Optional[int] = typer.Option(None, "--sport", min=0, max=65535),
           down: list[str] = DownOpt,
           as_json: bool = typer.Option(False, "--json")) -> None:
     """Follow one packet hop by hop, then its reply, naming what decided each step."""

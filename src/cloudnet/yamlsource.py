@@ -28,6 +28,10 @@ def load(path: str | FsPath, display: str | None = None) -> tuple[Any, SourceMap
         text = FsPath(path).read_text()
     except OSError as exc:
         raise InputError([Diagnostic(name, None, "", f"cannot read: {exc.strerror}")]) from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        what = f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at offset {exc.start}"
+        raise InputError([Diagnostic(name, line, "", what)]) from None
     return loads(text, name)
 
 

@@ -51,10 +51,9 @@ def parse_proto(text: str) -> int:
         return PROTO_NUMBERS[t]
     if t in ("any", "all", "-1"):
         return 0
-    n = int(t)
-    if not 0 <= n <= 255:
-        raise ValueError(f"protocol number {n} is outside 0-255")
-    return n
+    if not t.isdigit() or int(t) > 255:
+        raise ValueError(f"protocol {text!r} is not tcp, udp, icmp, any or a number 0-255")
+    return int(t)
 
 
 def make_packet(src: IPv4Address, dst: IPv4Address, proto: int, dport: int | None = None,

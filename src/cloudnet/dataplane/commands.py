@@ -133,7 +133,7 @@ def probe(topology: Path = TopologyArg, lab: Optional[str] = LabOpt,
           src: Optional[str] = typer.Option(None, "--from"),
           dst: Optional[str] = typer.Option(None, "--to"),
           proto: str = typer.Option("tcp", "--proto", help="tcp, udp or icmp"),
-          dport: Optional[int] = typer.Option(None, "--dport"),
+          dport: Optional[int] = typer.Option(None, "--dport", min=0, max=65535),
           as_json: bool = typer.Option(False, "--json")) -> None:
     """Send real traffic in the running lab and compare with the model; exit 1 on disagreement."""
     _need_root()
