@@ -67,6 +67,8 @@ def test_bad_protocol_and_port_are_named():
     r = run("trace", three, "--from", "client", "--to", "web-1", "--proto", "foo")
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "protocol 'foo' is not tcp, udp, icmp, any or a number 0-255" in r.stderr
+    r = run("trace", three, "--from", "client", "--to", "web-1", "--src", "1.2.3")
+    assert r.returncode == 2 and "--src: Expected 4 octets in '1.2.3'" in r.stderr
     r = run("trace", three, "--from", "client", "--to", "web-1", "--dport", "99999")
     assert r.returncode == 2 and "--dport" in r.stderr and "65535" in r.stderr
 
@@ -117,6 +119,8 @@ def test_reach_json():
     assert cells["a-host", "c-host"] == {"icmp": "NO_ROUTE", "tcp/22": "NO_ROUTE"}
     r = run("reach", str(EXAMPLES / "peering-triangle.yaml"), "--ports", "ssh")
     assert r.returncode == 2 and "bad service" in r.stderr
+    r = run("reach", str(EXAMPLES / "peering-triangle.yaml"), "--ports", "70000")
+    assert r.returncode == 2 and "bad service 'tcp/70000'" in r.stderr
 
 
 def test_fault_needs_a_running_lab():

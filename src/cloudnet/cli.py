@@ -64,7 +64,10 @@ def trace(topology: Path = TopologyArg,
     _warn(warnings)
     try:
         start = node_for(net, src_node)
-        src_ip = IPv4Address(src) if src else source_address(net, start)
+        try:
+            src_ip = IPv4Address(src) if src else source_address(net, start)
+        except ValueError as exc:
+            raise EndpointError(f"--src: {exc}") from None
         dst_ip = destination_address(net, dst, start)
         pkt = make_packet(src_ip, dst_ip, parse_proto(proto), dport, sport)
     except (EndpointError, ValueError) as exc:

@@ -38,8 +38,9 @@ def parse_services(text: str | None, net: Network | None = None) -> list[str]:
             part = f"tcp/{part}"
         proto, _, port = part.partition("/")
         if proto not in ("tcp", "udp", "icmp", "any") or (port and not port.isdigit()) or \
-                (proto in ("tcp", "udp") and not port):
-            raise ValueError(f"bad service '{part}': use N, tcp/N, udp/N, icmp or any")
+                (proto in ("tcp", "udp") and not port) or (port and int(port) > 65535):
+            raise ValueError(f"bad service '{part}': use N, tcp/N, udp/N, icmp or any "
+                             "(ports 0-65535)")
         out.append(part)
     return out
 
