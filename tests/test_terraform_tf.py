@@ -226,6 +226,11 @@ def test_cli_export_then_import_exits_0(tmp_path):
     assert "web-1" in r.stdout and "0 not modelled" in r.stderr
     r = run("export", EXAMPLES / "three-tier.yaml", "--format", "pulumi")
     assert r.returncode == 2 and "unknown format" in r.stderr
+    r = run("export", EXAMPLES / "three-tier.yaml", "-o", tmp_path / "main.tf")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"--output: cannot write: {tmp_path / 'main.tf'} is not a folder" in r.stderr
+    r = run("import", "terraform", tmp_path, "--var", "ami=ami-1", "-o", tmp_path)
+    assert r.returncode == 2 and f"{tmp_path}: --output: cannot write: Is a directory" in r.stderr
 
 
 def test_validate_and_trace_take_terraform_directly():

@@ -67,7 +67,7 @@ def import_terraform(
         raise InputError(report.diagnostics() + problems)
     text = to_yaml(topo, path)
     if output:
-        output.write_text(text)
+        _write(output, text)
     else:
         print(text, end="")
     _print("not modelled", report.skipped, "yellow")
@@ -112,13 +112,22 @@ def export(topology: Path = typer.Argument(..., help="topology YAML, snapshot, p
         raise InputError([Diagnostic(str(topology), None, "aws", "no AWS part to export")])
     text, notes = export_aws(topo.aws, topo.name)
     if output:
-        output.mkdir(parents=True, exist_ok=True)
-        (output / "main.tf").write_text(text)
+        _write(output / "main.tf", text)
         err.print(f"wrote {output / 'main.tf'}", highlight=False)
     else:
         print(text, end="")
     for n in notes:
         err.print(f"[yellow]note: {n}[/]", highlight=False)
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    except OSError as exc:
+        why = f"{path.parent} is not a folder" if isinstance(exc, FileExistsError) else exc.strerror
+        raise InputError([Diagnostic(str(path), None, "--output", f"cannot write: {why}")]) \
+            from None
 
 
 def register(app: typer.Typer) -> None:
