@@ -159,7 +159,7 @@ def query(topology: Path = TopologyArg,
           src: str = typer.Option(..., "--from", help="host, subnet:N, vpc:N, site:N, internet"),
           dst: str = typer.Option(..., "--to", help="host, subnet:N, vpc:N, site:N, internet"),
           proto: Optional[str] = typer.Option(None, "--proto", help="tcp, udp, icmp or a number"),
-          dport: Optional[int] = typer.Option(None, "--dport"),
+          dport: Optional[int] = typer.Option(None, "--dport", min=0, max=65535),
           as_json: bool = typer.Option(False, "--json")) -> None:
     """Every packet from one endpoint (group) that reaches another, with an example and its
     trace; or, when nothing does, the would-be path and every setting that blocks it."""
@@ -171,9 +171,9 @@ def query(topology: Path = TopologyArg,
         p = parse_proto(proto) if proto else None
     except ValueError as exc:
         raise InputError([Diagnostic("<command line>", None, "--proto", str(exc))]) from None
-    if dport is not None and (p not in (None, 6, 17) or not 0 <= dport <= 65535):
+    if dport is not None and p not in (None, 6, 17):
         raise InputError([Diagnostic("<command line>", None, "--dport",
-                                     "a destination port needs tcp or udp, 0-65535")])
+                                     "a destination port needs tcp or udp")])
     want = hs.universe
     if p is not None:
         want &= hs.value("proto", p)
